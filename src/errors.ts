@@ -12,7 +12,10 @@ export const ERROR_CODES = {
   UNSUPPORTED_ENCODING: { status: 415, summary: 'The text encoding could not be detected with confidence.' },
   INVALID_UTF8: { status: 400, summary: 'A line is not valid UTF-8 in a file detected as UTF-8.' },
   UNCLOSED_QUOTE: { status: 400, summary: 'A quoted field is never closed.' },
-  INVALID_QUOTE: { status: 400, summary: 'A quote appears inside an unquoted field, or text follows a closing quote.' },
+  INVALID_QUOTE: {
+    status: 400,
+    summary: 'A quote appears inside an unquoted field, or text follows a closing quote.',
+  },
   FIELD_COUNT_MISMATCH: { status: 400, summary: 'A row has more or fewer fields than the header.' },
   NUL_BYTE: { status: 400, summary: 'A row contains a NUL byte.' },
   RECORD_TOO_LARGE: { status: 413, summary: 'One record is larger than the maximum record size.' },
@@ -71,7 +74,12 @@ export class IngestError extends Error {
 
   /** Returns a copy with more context (the pipeline adds the file name to errors raised deep inside). */
   withContext(extra: ErrorContext): IngestError {
-    const merged = new IngestError(this.code, this.message, { ...extra, ...this.context }, { cause: this.cause });
+    const merged = new IngestError(
+      this.code,
+      this.message,
+      { ...extra, ...this.context },
+      { cause: this.cause },
+    );
     merged.stack = this.stack;
     return merged;
   }
@@ -82,7 +90,16 @@ export function isIngestError(err: unknown): err is IngestError {
 }
 
 /** PostgreSQL SQLSTATE classes that mean "the server went away", not "the statement is wrong". */
-const CONNECTION_SQLSTATES = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
+const CONNECTION_SQLSTATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+]);
 const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND']);
 
 /** Wraps anything thrown into an IngestError, keeping the original as `cause`. Never drops an error. */
@@ -92,10 +109,14 @@ export function coerceError(err: unknown, context: ErrorContext = {}): IngestErr
   const code = typeof e?.code === 'string' ? e.code : undefined;
   const message = typeof e?.message === 'string' ? e.message : String(err);
   if (code && (CONNECTION_SQLSTATES.has(code) || CONNECTION_ERRNOS.has(code))) {
-    return new IngestError('DATABASE_UNAVAILABLE', `database connection failed: ${message}`, context, { cause: err });
+    return new IngestError('DATABASE_UNAVAILABLE', `database connection failed: ${message}`, context, {
+      cause: err,
+    });
   }
   if (message.includes('Connection terminated')) {
-    return new IngestError('DATABASE_UNAVAILABLE', `database connection failed: ${message}`, context, { cause: err });
+    return new IngestError('DATABASE_UNAVAILABLE', `database connection failed: ${message}`, context, {
+      cause: err,
+    });
   }
   if (code && /^[0-9A-Z]{5}$/.test(code)) {
     return new IngestError('DATABASE_ERROR', `database error ${code}: ${message}`, context, { cause: err });

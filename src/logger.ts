@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -10,7 +10,10 @@ export const logger: Logger = pino(
   {
     name: 'ingest',
     level: process.env.INGEST_LOG_LEVEL ?? 'warn',
-    redact: { paths: ['key', 'secret', 'apiKey', 'authorization', 'headers.authorization', 'password'], censor: '[redacted]' },
+    redact: {
+      paths: ['key', 'secret', 'apiKey', 'authorization', 'headers.authorization', 'password'],
+      censor: '[redacted]',
+    },
   },
   pino.destination({ dest: 2, sync: true }),
 );

@@ -1,0 +1,48 @@
+import { getOrganization, listFiles, withTenant } from '../../db/index.js';
+import { formatBytes } from '../../units.js';
+import { withServices } from '../context.js';
+import { printJson, table } from '../output.js';
+
+/** `ingest files --org <slug>`: the organization's files, newest first. */
+export async function filesCommand(options: { org: string; json?: boolean; limit: number }): Promise<void> {
+  await withServices(async (services) => {
+    const org = await getOrganization(services.pool, options.org);
+    const files = await withTenant(services.pool, org.id, (db) => listFiles(db, { limit: options.limit }));
+    if (options.json) {
+      for (const f of files) {
+        printJson({
+          fileId: f.id,
+          filename: f.filename,
+          status: f.status,
+          sha256: f.sha256,
+          bytes: f.sizeBytes,
+          rows: f.rowCount,
+          columns: f.columns?.length ?? null,
+          chunks: f.chunkCount,
+          storedBytes: f.storedBytes,
+          rejectedRows: f.rejectedRowCount,
+          createdAt: f.createdAt.toISOString(),
+        });
+      }
+      return;
+    }
+    if (files.length === 0) {
+      process.stdout.write(`no files in ${org.slug}\n`);
+      return;
+    }
+    process.stdout.write(
+      `${table(
+        ['FILE ID', 'STATUS', 'ROWS', 'SIZE', 'STORED', 'CREATED', 'NAME'],
+        files.map((f) => [
+          f.id,
+          f.status,
+          f.rowCount ?? '',
+          formatBytes(f.sizeBytes),
+          f.storedBytes === null ? '' : formatBytes(f.storedBytes),
+          f.createdAt.toISOString().replace(/\.\d+Z$/, 'Z'),
+          f.filename,
+        ]),
+      )}\n`,
+    );
+  });
+}

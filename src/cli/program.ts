@@ -1,0 +1,162 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { IngestError } from '../errors.js';
+import { LIMITS } from '../limits.js';
+import { formatBytes, parseByteSize } from '../units.js';
+import { dbStartCommand, dbStatusCommand, dbStopCommand, migrateCommand } from './commands/database.js';
+import { exportCommand } from './commands/export-file.js';
+import { ingestFilesCommand } from './commands/ingest-files.js';
+import { filesCommand } from './commands/list-files.js';
+import { metricsCommand } from './commands/show-metrics.js';
+
+function size(value: string): number {
+  try {
+    return parseByteSize(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as IngestError).message);
+  }
+}
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max)
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/**
+ * The `ingest` command line. Each action resolves to an exit code (see EXIT) so main() can close
+ * everything before the process exits.
+ */
+export function buildProgram(signal: AbortSignal, setExitCode: (code: number) => void): Command {
+  const program = new Command('ingest')
+    .description(
+      'Load CSV files into PostgreSQL: originals kept once (SHA-256), gzip row-aligned chunks loaded with COPY,\n' +
+        'and per-file and per-column metrics in analytics.metrics.\n\n' +
+        'Without DATABASE_URL, an embedded PostgreSQL under INGEST_HOME (default ~/.ingest) is used.',
+    )
+    .version('0.1.0')
+    .argument('[files...]', 'CSV files to ingest (plain or gzip-compressed)')
+    .option('--org <slug>', 'organization to ingest into (created on first use)')
+    .option('--audit <name>', 'file the uploads under this audit (a named group; created on first use)')
+    .option('--json', 'print one JSON object per file on stdout')
+    .addOption(
+      new Option(
+        '--on-error <policy>',
+        'bad rows: strict fails the file, skip records them and goes on',
+      ).choices(['strict', 'skip']),
+    )
+    .option(
+      '--max-errors <n>',
+      'with skip: fail the file when more than n rows are rejected (implies --on-error skip)',
+      integer(0, Number.MAX_SAFE_INTEGER),
+    )
+    .option(
+      '--chunk-size <size>',
+      `target raw bytes per chunk, e.g. 1MB (${formatBytes(LIMITS.chunkBytes.min)}-${formatBytes(LIMITS.chunkBytes.max)}, default ${formatBytes(LIMITS.chunkBytes.default)})`,
+      size,
+    )
+    .option(
+      '--max-record-size <size>',
+      `largest single record accepted (default ${formatBytes(LIMITS.maxRecordBytes.default)})`,
+      size,
+    )
+    .option(
+      '--workers <n>',
+      'worker threads (default: one per core)',
+      integer(LIMITS.workers.min, LIMITS.workers.max),
+    )
+    .option(
+      '--gzip-level <n>',
+      `gzip level of chunk payloads, 1-9 (default ${LIMITS.gzipLevel.default})`,
+      integer(1, 9),
+    )
+    .option('--verbose', 'print stack traces with errors')
+    .showHelpAfterError('(run ingest --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  ingest data.csv --org acme                 ingest one file
+  ingest a.csv b.csv.gz --org acme --json    several files, JSON lines on stdout
+  ingest big.csv --org acme --on-error skip --max-errors 100
+  ingest files --org acme                    list the organization's files
+  ingest export <fileId> -o copy.csv         rebuild a file (byte-identical for UTF-8 input)
+
+Exit codes: 0 all files ingested, 1 a file failed, 2 usage error, 130 interrupted.
+Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL (see README).`,
+    )
+    .action(async (files: string[], options) => {
+      if (files.length === 0) {
+        program.help({ error: true });
+      }
+      if (!options.org) program.error('error: required option --org <slug> not specified', { exitCode: 2 });
+      setExitCode(
+        await ingestFilesCommand(
+          files,
+          {
+            org: options.org,
+            audit: options.audit,
+            json: options.json,
+            onError: options.onError,
+            maxErrors: options.maxErrors,
+            chunkSize: options.chunkSize,
+            maxRecordSize: options.maxRecordSize,
+            workers: options.workers,
+            gzipLevel: options.gzipLevel,
+            verbose: options.verbose,
+          },
+          signal,
+        ),
+      );
+    });
+
+  program
+    .command('export')
+    .description('rebuild a file from its chunks (to stdout, or -o path)')
+    .argument('<fileId>', 'file id, as printed by ingest or ingest files')
+    .option(
+      '-o, --output <path>',
+      'write here instead of stdout (atomically: a failed export leaves no file)',
+    )
+    .option('--normalize', 'write the parsed records as RFC 4180 CSV (comma, " quoting, header first, UTF-8)')
+    .action(async (fileId: string, options) => exportCommand(fileId, options));
+
+  program
+    .command('files')
+    .description("list an organization's files, newest first")
+    .requiredOption('--org <slug>', 'organization')
+    .option('--json', 'one JSON object per file')
+    .option('--limit <n>', 'at most n files', integer(1, 100_000), 100)
+    .action(async (options) => filesCommand(options));
+
+  program
+    .command('metrics')
+    .description("show a file's metrics: file level, then per column")
+    .argument('<fileId>', 'file id')
+    .option('--json', 'as JSON')
+    .action(async (fileId: string, options) => metricsCommand(fileId, options));
+
+  const db = program
+    .command('db')
+    .description('manage the embedded PostgreSQL (used when DATABASE_URL is unset)');
+  db.command('start')
+    .description('start it and leave it running; later commands reuse it')
+    .option('--json', 'as JSON')
+    .action(async (options) => dbStartCommand(options));
+  db.command('stop')
+    .description('stop a server left running by db start')
+    .action(async () => dbStopCommand());
+  db.command('status')
+    .description('is it running, where, on which port')
+    .option('--json', 'as JSON')
+    .action(async (options) => dbStatusCommand(options));
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations (other commands do this automatically)')
+    .action(async () => migrateCommand());
+
+  return program;
+}

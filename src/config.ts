@@ -1,0 +1,64 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { IngestError } from './errors.js';
+import { GiB, LIMITS } from './limits.js';
+import { parseByteSize } from './units.js';
+
+/** Where originals go when a bucket is configured. */
+export interface S3Config {
+  bucket: string;
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+}
+
+/** The environment, read and validated once at start. */
+export interface Config {
+  /** PostgreSQL to use; unset means the embedded server under `home`. */
+  databaseUrl?: string;
+  /** INGEST_HOME: embedded database, local objects and spool files. */
+  home: string;
+  objectsDir: string;
+  spoolDir: string;
+  s3?: S3Config;
+  /** Largest upload accepted, in bytes (INGEST_MAX_UPLOAD_BYTES). */
+  maxUploadBytes: number;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const home = resolve(env.INGEST_HOME || join(homedir(), '.ingest'));
+  const maxUpload = env.INGEST_MAX_UPLOAD_BYTES
+    ? parseEnvSize('INGEST_MAX_UPLOAD_BYTES', env.INGEST_MAX_UPLOAD_BYTES)
+    : 10 * GiB;
+  const config: Config = {
+    home,
+    objectsDir: join(home, 'objects'),
+    spoolDir: join(home, 'spool'),
+    maxUploadBytes: maxUpload,
+  };
+  if (env.DATABASE_URL) config.databaseUrl = env.DATABASE_URL;
+  if (env.INGEST_S3_BUCKET) {
+    config.s3 = {
+      bucket: env.INGEST_S3_BUCKET,
+      region: env.INGEST_S3_REGION || env.AWS_REGION || 'us-east-1',
+      forcePathStyle: ['1', 'true', 'yes'].includes((env.INGEST_S3_FORCE_PATH_STYLE ?? '').toLowerCase()),
+    };
+    if (env.INGEST_S3_ENDPOINT) config.s3.endpoint = env.INGEST_S3_ENDPOINT;
+  }
+  return config;
+}
+
+function parseEnvSize(name: string, value: string): number {
+  try {
+    return parseByteSize(value);
+  } catch (err) {
+    throw new IngestError(
+      'INVALID_OPTION',
+      `${name} must be a size like 500MB, got ${JSON.stringify(value)}`,
+      { option: name },
+      { cause: err },
+    );
+  }
+}
+
+export { LIMITS };

@@ -1,0 +1,110 @@
+import { once } from 'node:events';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { coerceError } from '../errors.js';
+import { COPY_HEADER, COPY_TRAILER, encodeTuple } from './copy-format.js';
+
+/** One chunk as stored in storage_meta.file_chunks. */
+export interface ChunkRow {
+  chunkIndex: number;
+  firstRow: number;
+  rowCount: number;
+  rawBytes: number;
+  compressedBytes: number;
+  /** xxh64 of the raw bytes, as PostgreSQL's signed bigint. */
+  xxh64: bigint;
+  payload: Buffer;
+}
+
+/**
+ * The chunk writer's narrow path into storage_meta.file_chunks.
+ *
+ * PostgreSQL refuses COPY FROM into a table with row-level security for a role subject to it. Instead of
+ * a privileged connection, chunks are COPYed (binary) into a temporary table of this transaction, which
+ * has no policies, and moved with one INSERT ... SELECT that runs as ingest_app under the table's RLS
+ * policy: the organization_id written is the one the transaction acts for, and WITH CHECK refuses any
+ * other. The temporary table is dropped at commit or rollback.
+ *
+ * Must run inside a transaction that has called enterTenant().
+ */
+export class ChunkWriter {
+  private copy: ReturnType<typeof copyFrom> | undefined;
+  private failure: Error | undefined;
+  private rows = 0;
+
+  private constructor(private readonly client: pg.ClientBase) {}
+
+  static async open(client: pg.ClientBase): Promise<ChunkWriter> {
+    const writer = new ChunkWriter(client);
+    await client.query(
+      `CREATE TEMP TABLE ingest_chunk_staging (
+         chunk_index integer NOT NULL, first_row bigint NOT NULL, row_count integer NOT NULL,
+         raw_bytes integer NOT NULL, compressed_bytes integer NOT NULL, xxh64 bigint NOT NULL, payload bytea NOT NULL
+       ) ON COMMIT DROP`,
+    );
+    // gzip output does not compress; skip PostgreSQL's own compression attempt on the way in, too.
+    await client.query('ALTER TABLE ingest_chunk_staging ALTER COLUMN payload SET STORAGE EXTERNAL');
+    const copy = client.query(copyFrom('COPY ingest_chunk_staging FROM STDIN (FORMAT binary)'));
+    copy.on('error', (err: Error) => {
+      writer.failure ??= err;
+    });
+    writer.copy = copy;
+    copy.write(COPY_HEADER);
+    return writer;
+  }
+
+  /** Queues one chunk; resolves when the connection can take more (backpressure from the socket). */
+  async write(row: ChunkRow): Promise<void> {
+    const copy = this.activeCopy();
+    const parts = encodeTuple([
+      { type: 'int4', value: row.chunkIndex },
+      { type: 'int8', value: BigInt(row.firstRow) },
+      { type: 'int4', value: row.rowCount },
+      { type: 'int4', value: row.rawBytes },
+      { type: 'int4', value: row.compressedBytes },
+      { type: 'int8', value: row.xxh64 },
+      { type: 'bytea', value: row.payload },
+    ]);
+    let ok = true;
+    for (const part of parts) ok = copy.write(part);
+    this.rows++;
+    if (!ok) await Promise.race([once(copy, 'drain'), once(copy, 'error')]);
+    if (this.failure) throw coerceError(this.failure);
+  }
+
+  /** Ends the COPY and moves the staged chunks into file_chunks for this file. Returns the chunk count. */
+  async finish(organizationId: string, fileId: string): Promise<number> {
+    const copy = this.activeCopy();
+    this.copy = undefined;
+    copy.end(COPY_TRAILER);
+    await Promise.race([once(copy, 'finish'), once(copy, 'error').then(([err]) => Promise.reject(err))]);
+    if (this.failure) throw coerceError(this.failure);
+    const moved = await this.client.query(
+      `INSERT INTO storage_meta.file_chunks
+         (organization_id, file_id, chunk_index, first_row, row_count, raw_bytes, compressed_bytes, xxh64, payload)
+       SELECT $1, $2, chunk_index, first_row, row_count, raw_bytes, compressed_bytes, xxh64, payload
+       FROM ingest_chunk_staging`,
+      [organizationId, fileId],
+    );
+    if (moved.rowCount !== this.rows) {
+      throw coerceError(new Error(`moved ${moved.rowCount} chunks, expected ${this.rows}`));
+    }
+    return this.rows;
+  }
+
+  /** Abandons the COPY: the server rolls it back (CopyFail) and the transaction must be rolled back. */
+  async abort(reason: Error): Promise<void> {
+    const copy = this.copy;
+    this.copy = undefined;
+    if (!copy || copy.destroyed) return;
+    const closed = once(copy, 'close').catch(() => undefined);
+    copy.destroy(reason);
+    await closed;
+  }
+
+  private activeCopy(): ReturnType<typeof copyFrom> {
+    if (this.failure) throw coerceError(this.failure);
+    if (!this.copy) throw new Error('ChunkWriter used after finish() or abort()');
+    return this.copy;
+  }
+}

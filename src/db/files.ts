@@ -1,0 +1,215 @@
+import type { Dialect } from '../chunker/index.js';
+import type { ColumnType } from '../metrics/index.js';
+import type { Queryable } from './pool.js';
+
+/** See the state machine on storage_meta.files in migration 0003. */
+export type FileStatus = 'processing' | 'ready' | 'failed';
+
+export interface FileColumn {
+  name: string;
+  originalName: string;
+  type: ColumnType;
+}
+
+export interface FileRecord {
+  id: string;
+  organizationId: string;
+  auditId: string | null;
+  sha256: string;
+  sizeBytes: number;
+  filename: string;
+  objectKey: string;
+  status: FileStatus;
+  dialect: Dialect | null;
+  headerRaw: Buffer | null;
+  columns: FileColumn[] | null;
+  rowCount: number | null;
+  chunkCount: number | null;
+  storedBytes: number | null;
+  rejectedRowCount: number | null;
+  error: { code: string; message: string; line?: number } | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+  durationMs: number | null;
+}
+
+interface FileRow {
+  id: string;
+  organization_id: string;
+  audit_id: string | null;
+  sha256: string;
+  size_bytes: string;
+  filename: string;
+  object_key: string;
+  status: FileStatus;
+  dialect: Dialect | null;
+  header_raw: Buffer | null;
+  columns: FileColumn[] | null;
+  row_count: string | null;
+  chunk_count: number | null;
+  stored_bytes: string | null;
+  rejected_row_count: string | null;
+  error: FileRecord['error'];
+  created_at: Date;
+  finished_at: Date | null;
+  duration_ms: number | null;
+}
+
+const COLUMNS = `id, organization_id, audit_id, sha256, size_bytes, filename, object_key, status, dialect, header_raw,
+  columns, row_count, chunk_count, stored_bytes, rejected_row_count, error, created_at, finished_at, duration_ms`;
+
+const num = (v: string | null): number | null => (v === null ? null : Number(v));
+
+function toFile(r: FileRow): FileRecord {
+  return {
+    id: r.id,
+    organizationId: r.organization_id,
+    auditId: r.audit_id,
+    sha256: r.sha256,
+    sizeBytes: Number(r.size_bytes),
+    filename: r.filename,
+    objectKey: r.object_key,
+    status: r.status,
+    dialect: r.dialect,
+    headerRaw: r.header_raw,
+    columns: r.columns,
+    rowCount: num(r.row_count),
+    chunkCount: r.chunk_count,
+    storedBytes: num(r.stored_bytes),
+    rejectedRowCount: num(r.rejected_row_count),
+    error: r.error,
+    createdAt: r.created_at,
+    finishedAt: r.finished_at,
+    durationMs: r.duration_ms,
+  };
+}
+
+export async function findFileBySha(
+  db: Queryable,
+  organizationId: string,
+  sha256: string,
+): Promise<FileRecord | null> {
+  const { rows } = await db.query<FileRow>(
+    `SELECT ${COLUMNS} FROM storage_meta.files WHERE organization_id = $1 AND sha256 = $2`,
+    [organizationId, sha256],
+  );
+  return rows[0] ? toFile(rows[0]) : null;
+}
+
+/** A file by id, as visible to the current tenant context (RLS hides other organizations' files). */
+export async function getFile(db: Queryable, fileId: string): Promise<FileRecord | null> {
+  const { rows } = await db.query<FileRow>(`SELECT ${COLUMNS} FROM storage_meta.files WHERE id = $1`, [
+    fileId,
+  ]);
+  return rows[0] ? toFile(rows[0]) : null;
+}
+
+/**
+ * Takes the (organization, sha256) row for this ingest: inserts it as processing, or turns a row left
+ * processing/failed by an earlier attempt back into processing. Returns null when the row is ready
+ * (the upload is a duplicate). The caller holds the file's advisory lock, so no live ingest owns the row.
+ */
+export async function claimFile(
+  db: Queryable,
+  input: {
+    organizationId: string;
+    sha256: string;
+    sizeBytes: number;
+    filename: string;
+    objectKey: string;
+    auditId: string | null;
+    processedBy: string;
+  },
+): Promise<string | null> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO storage_meta.files (organization_id, sha256, size_bytes, filename, object_key, audit_id, status, processed_by, started_at)
+     VALUES ($1, $2, $3, $4, $5, $6, 'processing', $7, now())
+     ON CONFLICT (organization_id, sha256) DO UPDATE SET
+       status = 'processing', size_bytes = EXCLUDED.size_bytes, filename = EXCLUDED.filename, object_key = EXCLUDED.object_key,
+       audit_id = EXCLUDED.audit_id, processed_by = EXCLUDED.processed_by, started_at = now(), error = NULL, finished_at = NULL
+     WHERE storage_meta.files.status <> 'ready'
+     RETURNING id`,
+    [
+      input.organizationId,
+      input.sha256,
+      input.sizeBytes,
+      input.filename,
+      input.objectKey,
+      input.auditId,
+      input.processedBy,
+    ],
+  );
+  return rows[0]?.id ?? null;
+}
+
+export interface CompletedFile {
+  dialect: Dialect;
+  headerRaw: Buffer;
+  columns: FileColumn[];
+  rowCount: number;
+  chunkCount: number;
+  storedBytes: number;
+  rejectedRowCount: number;
+  durationMs: number;
+}
+
+/** processing -> ready, in the same transaction as the file's chunks and metrics. */
+export async function markFileReady(
+  db: Queryable,
+  organizationId: string,
+  fileId: string,
+  done: CompletedFile,
+): Promise<void> {
+  await db.query(
+    `UPDATE storage_meta.files SET status = 'ready', dialect = $3, header_raw = $4, columns = $5, row_count = $6,
+       chunk_count = $7, stored_bytes = $8, rejected_row_count = $9, duration_ms = $10, finished_at = now(), error = NULL
+     WHERE organization_id = $1 AND id = $2 AND status = 'processing'`,
+    [
+      organizationId,
+      fileId,
+      JSON.stringify(done.dialect),
+      done.headerRaw,
+      JSON.stringify(done.columns),
+      done.rowCount,
+      done.chunkCount,
+      done.storedBytes,
+      done.rejectedRowCount,
+      Math.round(done.durationMs),
+    ],
+  );
+}
+
+export async function deleteFileRow(db: Queryable, organizationId: string, fileId: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'DELETE FROM storage_meta.files WHERE organization_id = $1 AND id = $2',
+    [organizationId, fileId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/** Newest first; `before` is the cursor (created_at, id) of the last file of the previous page. */
+export async function listFiles(
+  db: Queryable,
+  options: { limit: number; before?: { createdAt: Date; id: string } },
+): Promise<FileRecord[]> {
+  const { rows } = options.before
+    ? await db.query<FileRow>(
+        `SELECT ${COLUMNS} FROM storage_meta.files WHERE (created_at, id) < ($1, $2) ORDER BY created_at DESC, id DESC LIMIT $3`,
+        [options.before.createdAt, options.before.id, options.limit],
+      )
+    : await db.query<FileRow>(
+        `SELECT ${COLUMNS} FROM storage_meta.files ORDER BY created_at DESC, id DESC LIMIT $1`,
+        [options.limit],
+      );
+  return rows.map(toFile);
+}
+
+/** The organization owning a file id. Operator path (login role, no tenant context): the CLI's export. */
+export async function findFileOrganizationId(db: Queryable, fileId: string): Promise<string | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(fileId)) return null;
+  const { rows } = await db.query<{ organization_id: string }>(
+    'SELECT organization_id FROM storage_meta.files WHERE id = $1',
+    [fileId],
+  );
+  return rows[0]?.organization_id ?? null;
+}

@@ -1,0 +1,40 @@
+export { type ActivityEntry, logActivity } from './activity-log.js';
+export { ensureAudit } from './audits.js';
+export { type ChunkRow, ChunkWriter } from './chunk-writer.js';
+export { readChunks, type StoredChunk } from './chunks.js';
+export {
+  type DatabaseHandle,
+  embeddedStatus,
+  openDatabase,
+  startEmbedded,
+  stopEmbedded,
+} from './embedded-postgres.js';
+export { tryLockFile, unlockFile } from './file-lock.js';
+export {
+  type CompletedFile,
+  claimFile,
+  deleteFileRow,
+  type FileColumn,
+  type FileRecord,
+  type FileStatus,
+  findFileBySha,
+  findFileOrganizationId,
+  getFile,
+  listFiles,
+  markFileReady,
+} from './files.js';
+export { insertMetricRows, listFileMetrics } from './metrics-rows.js';
+export { migrate } from './migrate.js';
+export {
+  createOrganization,
+  ensureOrganization,
+  findOrganization,
+  getOrganization,
+  getOrganizationById,
+  listOrganizations,
+  type Organization,
+  validateSlug,
+} from './organizations.js';
+export { createPool, type Queryable } from './pool.js';
+export { insertRejectedRows, listRejectedRows, type RejectedRowRecord } from './rejected-rows.js';
+export { APP_ROLE, enterTenant, withTenant } from './tenant-context.js';

@@ -1,0 +1,27 @@
+import pg from 'pg';
+import { logger } from '../logger.js';
+
+/** The subset of pg.Pool / pg.PoolClient that query modules need. */
+export interface Queryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
+}
+
+/**
+ * A pool on the configured database. Bigint columns come back as strings from pg; query modules
+ * convert them where they are read.
+ */
+export function createPool(connectionString: string, options: { max?: number } = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.max ?? 20,
+    application_name: 'ingest',
+    // A dead server must not hang a command forever.
+    connectionTimeoutMillis: 15_000,
+  });
+  // An idle client whose server went away emits 'error' on the pool; without a listener the process dies.
+  pool.on('error', (err) => logger.warn({ err }, 'idle database connection failed'));
+  return pool;
+}

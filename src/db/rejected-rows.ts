@@ -1,0 +1,45 @@
+import type { Queryable } from './pool.js';
+
+export interface RejectedRowRecord {
+  line: number;
+  code: string;
+  reason: string;
+  raw: string;
+}
+
+/** Inserts rejected rows in one statement per batch (arrays unnested server-side). */
+export async function insertRejectedRows(
+  db: Queryable,
+  organizationId: string,
+  fileId: string,
+  rows: RejectedRowRecord[],
+): Promise<void> {
+  const BATCH = 5000;
+  for (let i = 0; i < rows.length; i += BATCH) {
+    const batch = rows.slice(i, i + BATCH);
+    await db.query(
+      `INSERT INTO storage_meta.rejected_rows (organization_id, file_id, line, code, reason, raw)
+       SELECT $1, $2, * FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[])`,
+      [
+        organizationId,
+        fileId,
+        batch.map((r) => r.line),
+        batch.map((r) => r.code),
+        batch.map((r) => r.reason),
+        batch.map((r) => r.raw),
+      ],
+    );
+  }
+}
+
+export async function listRejectedRows(
+  db: Queryable,
+  fileId: string,
+  limit = 100,
+): Promise<RejectedRowRecord[]> {
+  const { rows } = await db.query<{ line: string; code: string; reason: string; raw: string }>(
+    'SELECT line, code, reason, raw FROM storage_meta.rejected_rows WHERE file_id = $1 ORDER BY line LIMIT $2',
+    [fileId, limit],
+  );
+  return rows.map((r) => ({ line: Number(r.line), code: r.code, reason: r.reason, raw: r.raw }));
+}

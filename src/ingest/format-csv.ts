@@ -1,0 +1,12 @@
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/** One RFC 4180 record: comma-separated, fields quoted only when they hold `"`, `,`, CR or LF; CRLF-free (LF) line end. */
+export function formatCsvRecord(fields: readonly string[]): string {
+  let line = '';
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    if (i > 0) line += ',';
+    line += NEEDS_QUOTES.test(f) ? `"${f.replaceAll('"', '""')}"` : f;
+  }
+  return `${line}\n`;
+}

@@ -1,0 +1,6 @@
+export { type ExportOptions, exportFile, getReadyFile } from './export-file.js';
+export { formatCsvRecord } from './format-csv.js';
+export { ingest } from './ingest.js';
+export { recoverAbandonedFiles } from './recover-abandoned.js';
+export { openServices, type Services } from './services.js';
+export type { Actor, IngestOptions, IngestResult, IngestServices, IngestSource, Progress } from './types.js';

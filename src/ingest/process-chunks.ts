@@ -1,0 +1,168 @@
+import { createReadStream } from 'node:fs';
+import { Transform } from 'node:stream';
+import { type ChunkSource, openChunks } from '../chunker/index.js';
+import type { ChunkWriter, RejectedRowRecord } from '../db/index.js';
+import { IngestError } from '../errors.js';
+import { LIMITS } from '../limits.js';
+import { emptySnapshot, mergeSnapshots, type StatsSnapshot } from '../metrics/index.js';
+import type { ChunkPool, ChunkResult } from '../workers/index.js';
+import { READ_CHUNK, type ReceivedUpload } from './receive-upload.js';
+import type { IngestOptions } from './types.js';
+
+export interface ProcessedChunks {
+  source: Omit<ChunkSource, 'chunks'>;
+  rows: number;
+  chunks: number;
+  storedBytes: number;
+  rejectedCount: number;
+  /** The first LIMITS.maxRecordedRejections rejected rows, with absolute line numbers. */
+  rejected: RejectedRowRecord[];
+  stats: StatsSnapshot;
+}
+
+export interface ChunkSettings {
+  chunkBytes: number;
+  maxRecordBytes: number;
+  gzipLevel: number;
+}
+
+/**
+ * The parallel middle of the pipeline: chunker -> worker pool -> COPY writer.
+ *
+ * The main thread only splits and moves buffers; workers parse, validate, gather statistics and gzip.
+ * At most `2 x threads` chunks are in flight, and results are consumed in file order, so row and line
+ * numbers are known exactly and a slow database stalls the reader (backpressure end to end).
+ */
+export async function processChunks(
+  upload: ReceivedUpload,
+  workers: ChunkPool,
+  writer: ChunkWriter,
+  settings: ChunkSettings,
+  options: IngestOptions,
+): Promise<ProcessedChunks> {
+  let bytesRead = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytesRead += chunk.length;
+      options.onProgress?.({ bytes: bytesRead, totalBytes: upload.bytes, phase: 'processing' });
+      done(null, chunk);
+    },
+  });
+  const input = createReadStream(upload.path, { highWaterMark: READ_CHUNK, signal: options.signal }).pipe(
+    counter,
+  );
+  const source = await openChunks(input, {
+    chunkBytes: settings.chunkBytes,
+    maxRecordBytes: settings.maxRecordBytes,
+  });
+  const columnCount = source.header.names.length;
+  const context = { file: upload.filename, organization: options.organization.slug };
+  const onError = options.onError ?? 'strict';
+
+  let stats = emptySnapshot(columnCount);
+  let rows = 0;
+  let lineOffset = source.header.lines;
+  let storedBytes = 0;
+  let chunks = 0;
+  let rejectedCount = 0;
+  const rejected: RejectedRowRecord[] = [];
+
+  const consume = async (index: number, result: ChunkResult): Promise<void> => {
+    if (result.error) {
+      const line = lineOffset + result.error.line;
+      throw new IngestError(result.error.code, `${upload.filename}: line ${line}: ${result.error.message}`, {
+        ...context,
+        line,
+      });
+    }
+    for (const r of result.rejected) {
+      rejectedCount++;
+      if (rejected.length < LIMITS.maxRecordedRejections) rejected.push({ ...r, line: lineOffset + r.line });
+    }
+    if (options.maxErrors !== undefined && rejectedCount > options.maxErrors) {
+      const first = rejected[0];
+      throw new IngestError(
+        'TOO_MANY_ERRORS',
+        `${upload.filename}: more than ${options.maxErrors} rows rejected (first at line ${first?.line}: ${first?.reason})`,
+        { ...context, line: first?.line, rejected: rejectedCount },
+      );
+    }
+    const payload = Buffer.from(result.payload);
+    await writer.write({
+      chunkIndex: index,
+      firstRow: rows + 1,
+      rowCount: result.rows,
+      rawBytes: result.rawBytes,
+      compressedBytes: payload.length,
+      xxh64: result.xxh64,
+      payload,
+    });
+    stats = mergeSnapshots(stats, result.stats);
+    rows += result.rows;
+    lineOffset += result.lines;
+    storedBytes += payload.length;
+    chunks++;
+  };
+
+  const maxInFlight = workers.threads * 2;
+  const inFlight: { index: number; result: Promise<ChunkResult> }[] = [];
+  try {
+    for await (const chunk of source.chunks) {
+      const result = workers.run({
+        buffer: ownArrayBuffer(chunk.bytes),
+        delimiter: source.dialect.delimiter,
+        columnCount,
+        onError,
+        gzipLevel: settings.gzipLevel,
+        maxRecordBytes: settings.maxRecordBytes,
+      });
+      // Avoid an unhandled rejection while earlier chunks are still being awaited.
+      result.catch(() => undefined);
+      inFlight.push({ index: chunk.index, result });
+      if (inFlight.length >= maxInFlight) {
+        const head = inFlight.shift()!;
+        await consume(head.index, await head.result);
+      }
+    }
+    while (inFlight.length > 0) {
+      const head = inFlight.shift()!;
+      await consume(head.index, await head.result);
+    }
+  } catch (err) {
+    input.destroy();
+    await Promise.allSettled(inFlight.map((f) => f.result));
+    if (err instanceof IngestError) throw err.withContext(context);
+    if (options.signal?.aborted)
+      throw new IngestError('CANCELLED', `ingest of ${upload.filename} was cancelled`, context, {
+        cause: err,
+      });
+    throw err;
+  }
+
+  return {
+    source: { dialect: source.dialect, header: source.header },
+    rows,
+    chunks,
+    storedBytes,
+    rejectedCount,
+    rejected,
+    stats,
+  };
+}
+
+/**
+ * A buffer that can be transferred to a worker. Buffers that share their memory with others (Node's
+ * pool, or a slice of a larger read) are copied, since transferring would detach the other users' bytes.
+ */
+function ownArrayBuffer(bytes: Buffer): ArrayBuffer {
+  if (
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength &&
+    bytes.buffer instanceof ArrayBuffer
+  ) {
+    return bytes.buffer;
+  }
+  const copy = new ArrayBuffer(bytes.byteLength);
+  new Uint8Array(copy).set(bytes);
+  return copy;
+}

@@ -1,0 +1,70 @@
+import type { Readable } from 'node:stream';
+import type pg from 'pg';
+import type { Logger } from '../logger.js';
+import type { ObjectStore } from '../storage/index.js';
+import type { ChunkPool, OnErrorPolicy } from '../workers/index.js';
+
+/** Where an upload's bytes come from. */
+export type IngestSource =
+  | { kind: 'path'; path: string; filename?: string }
+  | { kind: 'stream'; stream: Readable; filename: string; declaredBytes?: number };
+
+/** Long-lived resources an ingest uses; one set per process. */
+export interface IngestServices {
+  pool: pg.Pool;
+  store: ObjectStore;
+  workers: ChunkPool;
+  spoolDir: string;
+  log: Logger;
+}
+
+/** Who asked, for the activity log. */
+export interface Actor {
+  /** `cli:<user>` or `api`. */
+  name: string;
+  apiKeyId?: string;
+  clientAddress?: string;
+}
+
+export interface Progress {
+  /** Bytes of the upload read so far by the current phase. */
+  bytes: number;
+  totalBytes: number | undefined;
+  phase: 'receiving' | 'hashing' | 'processing';
+}
+
+export interface IngestOptions {
+  organization: { id: string; slug: string };
+  /** Audit (named group of files) to file this upload under; created on first use. */
+  audit?: string;
+  onError?: OnErrorPolicy;
+  /** Under `skip`, fail the file once more than this many rows were rejected. */
+  maxErrors?: number;
+  /** Target raw chunk size in bytes. */
+  chunkBytes?: number;
+  maxRecordBytes?: number;
+  gzipLevel?: number;
+  /** Refuse the upload once it exceeds this many bytes, with this error code. */
+  byteLimit?: { bytes: number; code: 'UPLOAD_TOO_LARGE' | 'QUOTA_EXCEEDED'; message: string };
+  actor?: Actor;
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+}
+
+/** The result of one ingest; the CLI's --json object and the HTTP response body. */
+export interface IngestResult {
+  fileId: string;
+  organization: string;
+  filename: string;
+  sha256: string;
+  duplicate: boolean;
+  bytes: number;
+  rows: number;
+  columns: number;
+  chunks: number;
+  storedBytes: number;
+  rejectedRows: number;
+  seconds: number;
+  encoding: string;
+  delimiter: string;
+}

@@ -1,0 +1,34 @@
+import type { Readable } from 'node:stream';
+
+/** What a stored object looks like from outside. */
+export interface ObjectInfo {
+  size: number;
+}
+
+/**
+ * The narrow surface the pipeline needs from object storage. Keys look like
+ * `orgs/<organization_id>/sha256/<hex>`. Implementations: a local folder (the default) and S3.
+ */
+export interface ObjectStore {
+  /** A human-readable location for logs and errors ("file:///...", "s3://bucket"). */
+  readonly description: string;
+  /**
+   * Stores the stream under `key` and resolves once the object is durable. When `sha256` is given the
+   * store verifies the bytes it kept hash to it and fails with CHECKSUM_MISMATCH otherwise.
+   * A failed put leaves nothing under `key`.
+   */
+  put(key: string, body: Readable, options?: { size?: number; sha256?: string }): Promise<ObjectInfo>;
+  /** Streams the object; SOURCE_NOT_FOUND when absent. */
+  get(key: string): Promise<Readable>;
+  /** The object's size, or null when absent. */
+  head(key: string): Promise<ObjectInfo | null>;
+  /** Removes the object; absent is not an error. */
+  delete(key: string): Promise<void>;
+  /** Keys under a prefix. */
+  list(prefix: string): AsyncIterable<string>;
+}
+
+/** The key of an upload's original bytes. Scoped by organization: dedup never crosses tenants. */
+export function originalObjectKey(organizationId: string, sha256: string): string {
+  return `orgs/${organizationId}/sha256/${sha256}`;
+}

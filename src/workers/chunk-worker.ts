@@ -1,0 +1,45 @@
+/**
+ * Runs in a piscina worker thread: parses one chunk, validates it, computes column statistics,
+ * gzips it and checksums it. Imports nothing that opens a database connection.
+ */
+import { gzipSync } from 'node:zlib';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import xxhash from 'xxhash-wasm';
+import { countLines } from './byte-checks.js';
+import type { ChunkResult, ChunkTask } from './chunk-task.js';
+import { parseChunk } from './parse-chunk.js';
+
+const { h64Raw } = await xxhash();
+
+export default function processChunk(task: ChunkTask): unknown {
+  const bytes = Buffer.from(task.buffer);
+  const parsed = parseChunk(bytes, task);
+  // A strict failure ends the file: do not spend a gzip on a chunk that will never be stored.
+  const payload = parsed.error
+    ? new ArrayBuffer(0)
+    : exactArrayBuffer(gzipSync(bytes, { level: task.gzipLevel }));
+  const result: ChunkResult = {
+    payload,
+    rawBytes: bytes.length,
+    rows: parsed.rows,
+    lines: countLines(bytes),
+    xxh64: BigInt.asIntN(64, h64Raw(bytes)),
+    stats: parsed.stats,
+    rejected: parsed.rejected,
+  };
+  if (parsed.error) result.error = parsed.error;
+  // Transfer the payload back instead of cloning it (cloning 1 MiB buffers measured >20x slower).
+  return move({ [transferableSymbol]: [payload], [valueSymbol]: result } as unknown as ArrayBuffer);
+}
+
+/** An ArrayBuffer holding exactly the view's bytes, so transferring it moves nothing else. */
+function exactArrayBuffer(view: Buffer): ArrayBuffer {
+  if (
+    view.byteOffset === 0 &&
+    view.byteLength === view.buffer.byteLength &&
+    view.buffer instanceof ArrayBuffer
+  ) {
+    return view.buffer;
+  }
+  return view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer;
+}

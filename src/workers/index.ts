@@ -1,0 +1,10 @@
+export { type ChunkPool, createChunkPool, defaultThreads } from './chunk-pool.js';
+export type {
+  ChunkError,
+  ChunkResult,
+  ChunkTask,
+  OnErrorPolicy,
+  RejectedRow,
+  RowErrorCode,
+} from './chunk-task.js';
+export { csvParseRecords, RECORD_DELIMITERS, type RecordParser } from './record-parser.js';

@@ -1,0 +1,107 @@
+import { createStatsBuilder, type StatsSnapshot } from '../metrics/index.js';
+import { type BadLine, findBadLines } from './byte-checks.js';
+import type { ChunkError, ChunkTask, RejectedRow, RowErrorCode } from './chunk-task.js';
+import { fastParseRecords } from './fast-record-parser.js';
+import { rawLines } from './raw-lines.js';
+import { csvParseRecords } from './record-parser.js';
+
+/** Rejected rows keep at most this much of the row's text (mirrors LIMITS.rejectedRawChars). */
+const MAX_RAW_CHARS = 4096;
+
+export interface ParsedChunk {
+  rows: number;
+  stats: StatsSnapshot;
+  rejected: RejectedRow[];
+  error?: ChunkError;
+}
+
+/**
+ * Parses and validates one chunk under the bad-row policy (the one failure policy of the pipeline),
+ * feeding accepted records into column statistics.
+ *
+ * Clean chunks (the common case) take the fast parser; a chunk with any anomaly or bad byte is parsed
+ * by csv-parse, the reference, which decides error codes and lines. `reference: true` forces csv-parse
+ * (the differential test compares both).
+ */
+export function parseChunk(
+  bytes: Buffer,
+  task: Pick<ChunkTask, 'delimiter' | 'columnCount' | 'onError' | 'maxRecordBytes'>,
+  options: { reference?: boolean } = {},
+): ParsedChunk {
+  const strict = task.onError === 'strict';
+  const badLines = findBadLines(bytes);
+  let stats = createStatsBuilder(task.columnCount);
+  let rows = 0;
+  const clean =
+    !options.reference &&
+    badLines.length === 0 &&
+    fastParseRecords(
+      bytes.toString('utf8'),
+      task.delimiter,
+      task.columnCount,
+      task.maxRecordBytes,
+      (fields) => {
+        stats.add(fields);
+        rows++;
+      },
+    );
+  if (clean) return { rows, stats: stats.snapshot(), rejected: [] };
+
+  stats = createStatsBuilder(task.columnCount);
+  rows = 0;
+  const rejected: RejectedRow[] = [];
+  let error: ChunkError | undefined;
+  const reject = (code: RowErrorCode, reason: string, startLine: number, endLine: number): void => {
+    if (strict) {
+      if (!error || startLine < error.line) error = { code, message: reason, line: startLine };
+      return;
+    }
+    rejected.push({ line: startLine, code, reason, raw: rawLines(bytes, startLine, endLine, MAX_RAW_CHARS) });
+  };
+  let nextBad = 0;
+  csvParseRecords(
+    bytes,
+    {
+      delimiter: task.delimiter,
+      columnCount: task.columnCount,
+      stopAtFirstError: strict,
+      maxRecordBytes: task.maxRecordBytes,
+    },
+    {
+      record(fields, startLine, endLine) {
+        const bad = badLineWithin(badLines, nextBad, startLine, endLine);
+        if (bad) {
+          nextBad = badLines.indexOf(bad) + 1;
+          reject(bad.code, bad.reason, startLine, endLine);
+          return;
+        }
+        stats.add(fields);
+        rows++;
+      },
+      reject,
+    },
+  );
+  // In strict mode the parser stops at its first error; a bad byte on an earlier line wins.
+  if (strict && badLines.length > 0) {
+    const first = badLines[0]!;
+    if (!error || first.line < error.line)
+      error = { code: first.code, message: first.reason, line: first.line };
+  }
+  const parsed: ParsedChunk = { rows, stats: stats.snapshot(), rejected };
+  if (error) parsed.error = error;
+  return parsed;
+}
+
+function badLineWithin(
+  badLines: BadLine[],
+  from: number,
+  startLine: number,
+  endLine: number,
+): BadLine | undefined {
+  for (let i = from; i < badLines.length; i++) {
+    const bad = badLines[i]!;
+    if (bad.line > endLine) return undefined;
+    if (bad.line >= startLine) return bad;
+  }
+  return undefined;
+}
