@@ -39,7 +39,7 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     i++;
   }
-  return `${i === 0 ? value : value.toFixed(1)} ${units[i]}`;
+  return `${i === 0 || Number.isInteger(value) ? value : value.toFixed(1)} ${units[i]}`;
 }
 
 /** Parses a duration like `30d`, `12h`, `90m`, `45s` into milliseconds. */

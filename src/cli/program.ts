@@ -37,6 +37,8 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
         'Without DATABASE_URL, an embedded PostgreSQL under INGEST_HOME (default ~/.ingest) is used.',
     )
     .version('0.1.0')
+    // Program options (--org, --json...) belong to the default ingest command; subcommands have their own.
+    .enablePositionalOptions()
     .argument('[files...]', 'CSV files to ingest (plain or gzip-compressed)')
     .option('--org <slug>', 'organization to ingest into (created on first use)')
     .option('--audit <name>', 'file the uploads under this audit (a named group; created on first use)')
