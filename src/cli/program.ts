@@ -1,29 +1,13 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
-import type { IngestError } from '../errors.js';
+import { Command, Option } from 'commander';
 import { LIMITS } from '../limits.js';
-import { formatBytes, parseByteSize } from '../units.js';
+import { formatBytes } from '../units.js';
 import { dbStartCommand, dbStatusCommand, dbStopCommand, migrateCommand } from './commands/database.js';
 import { exportCommand } from './commands/export-file.js';
 import { ingestFilesCommand } from './commands/ingest-files.js';
 import { filesCommand } from './commands/list-files.js';
+import { registerOrganizationCommands } from './commands/organizations.js';
 import { metricsCommand } from './commands/show-metrics.js';
-
-function size(value: string): number {
-  try {
-    return parseByteSize(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as IngestError).message);
-  }
-}
-
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < min || n > max)
-      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
-    return n;
-  };
-}
+import { parseIntegerOption, parseSizeOption } from './option-parsers.js';
 
 /**
  * The `ingest` command line. Each action resolves to an exit code (see EXIT) so main() can close
@@ -52,27 +36,27 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .option(
       '--max-errors <n>',
       'with skip: fail the file when more than n rows are rejected (implies --on-error skip)',
-      integer(0, Number.MAX_SAFE_INTEGER),
+      parseIntegerOption(0, Number.MAX_SAFE_INTEGER),
     )
     .option(
       '--chunk-size <size>',
       `target raw bytes per chunk, e.g. 1MB (${formatBytes(LIMITS.chunkBytes.min)}-${formatBytes(LIMITS.chunkBytes.max)}, default ${formatBytes(LIMITS.chunkBytes.default)})`,
-      size,
+      parseSizeOption,
     )
     .option(
       '--max-record-size <size>',
       `largest single record accepted (default ${formatBytes(LIMITS.maxRecordBytes.default)})`,
-      size,
+      parseSizeOption,
     )
     .option(
       '--workers <n>',
       'worker threads (default: one per core)',
-      integer(LIMITS.workers.min, LIMITS.workers.max),
+      parseIntegerOption(LIMITS.workers.min, LIMITS.workers.max),
     )
     .option(
       '--gzip-level <n>',
       `gzip level of chunk payloads, 1-9 (default ${LIMITS.gzipLevel.default})`,
-      integer(1, 9),
+      parseIntegerOption(1, 9),
     )
     .option('--verbose', 'print stack traces with errors')
     .showHelpAfterError('(run ingest --help for usage)')
@@ -130,7 +114,7 @@ Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL (see README).`,
     .description("list an organization's files, newest first")
     .requiredOption('--org <slug>', 'organization')
     .option('--json', 'one JSON object per file')
-    .option('--limit <n>', 'at most n files', integer(1, 100_000), 100)
+    .option('--limit <n>', 'at most n files', parseIntegerOption(1, 100_000), 100)
     .action(async (options) => filesCommand(options));
 
   program
@@ -139,6 +123,8 @@ Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL (see README).`,
     .argument('<fileId>', 'file id')
     .option('--json', 'as JSON')
     .action(async (fileId: string, options) => metricsCommand(fileId, options));
+
+  registerOrganizationCommands(program);
 
   const db = program
     .command('db')

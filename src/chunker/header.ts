@@ -1,0 +1,71 @@
+import { CsvError, parse } from 'csv-parse/sync';
+import { type ErrorCode, IngestError } from '../errors.js';
+import { CR, LF } from './constants.js';
+import type { Delimiter, Header } from './types.js';
+
+/**
+ * Parses the header record. `raw` holds everything before the first data record: leading blank lines (kept
+ * so that header.raw + chunks reproduces the input exactly), then the header record with its line ending.
+ * @param recordStart offset of the header record in `raw`, after the blank lines
+ */
+export function parseHeader(raw: Buffer, recordStart: number, delimiter: Delimiter): Header {
+  const line = countLineFeeds(raw, 0, recordStart) + 1;
+  const originalNames = parseRecord(withoutLineEnding(raw.subarray(recordStart)), delimiter, line);
+  const lines = countLineFeeds(raw, 0, raw.length) + (raw[raw.length - 1] === LF ? 0 : 1);
+  return { raw, originalNames, names: renameColumns(originalNames), lines };
+}
+
+function parseRecord(record: Buffer, delimiter: Delimiter, line: number): string[] {
+  let records: string[][];
+  try {
+    // Same record delimiters the chunk workers must use: a file may mix LF and CRLF, a lone CR is data.
+    records = parse(record, { delimiter, quote: '"', record_delimiter: ['\r\n', '\n'], bom: false });
+  } catch (err) {
+    if (!(err instanceof CsvError)) throw err;
+    const code: ErrorCode =
+      err.code === 'CSV_QUOTE_NOT_CLOSED'
+        ? 'UNCLOSED_QUOTE'
+        : err.code.includes('QUOTE')
+          ? 'INVALID_QUOTE'
+          : 'INTERNAL';
+    throw new IngestError(code, `header on line ${line}: ${err.message}`, { line }, { cause: err });
+  }
+  // An empty record would mean a blank header line, which the caller skips; one record is all there can be.
+  return records[0] ?? [''];
+}
+
+/**
+ * Deterministic, collision-free column names: an empty name becomes `column_<n>` (n = 1-based position);
+ * the second and later occurrences of a name become `<name>_2`, `<name>_3`, ..., skipping any name the
+ * header already uses, so `a,,a,b,a` gives `a, column_2, a_2, b, a_3` and `a,a,a_2` gives `a, a_3, a_2`.
+ */
+export function renameColumns(originalNames: readonly string[]): string[] {
+  const named = originalNames.map((name, i) => (name === '' ? `column_${i + 1}` : name));
+  const taken = new Set(named);
+  const seen = new Set<string>();
+  return named.map((name) => {
+    if (!seen.has(name)) {
+      seen.add(name);
+      return name;
+    }
+    let suffix = 2;
+    while (taken.has(`${name}_${suffix}`)) suffix++;
+    const renamed = `${name}_${suffix}`;
+    taken.add(renamed);
+    seen.add(renamed);
+    return renamed;
+  });
+}
+
+function withoutLineEnding(record: Buffer): Buffer {
+  let end = record.length;
+  if (record[end - 1] === LF) end--;
+  if (record[end - 1] === CR && end < record.length) end--;
+  return record.subarray(0, end);
+}
+
+function countLineFeeds(bytes: Buffer, start: number, end: number): number {
+  let count = 0;
+  for (let at = bytes.indexOf(LF, start); at !== -1 && at < end; at = bytes.indexOf(LF, at + 1)) count++;
+  return count;
+}
