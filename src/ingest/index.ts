@@ -1,3 +1,4 @@
+export { deleteFile } from './delete-file.js';
 export { type ExportOptions, exportFile, getReadyFile } from './export-file.js';
 export { formatCsvRecord } from './format-csv.js';
 export { ingest } from './ingest.js';
