@@ -160,6 +160,8 @@ async function runTransaction(
   started: number,
 ): Promise<IngestResult> {
   const org = options.organization;
+  // Wall-clock marks of each phase, logged at debug level: where an ingest spends its time.
+  const phases: Record<string, number> = { begin: performance.now() };
   await client.query('BEGIN');
   try {
     await enterTenant(client, org.id);
@@ -167,7 +169,9 @@ async function runTransaction(
     let processed: Awaited<ReturnType<typeof processChunks>>;
     try {
       processed = await processChunks(upload, services.workers, writer, settings, options);
+      phases.chunks = performance.now();
       await writer.finish(org.id, fileId);
+      phases.moved = performance.now();
     } catch (err) {
       await writer.abort(err as Error);
       throw err;
@@ -222,10 +226,14 @@ async function runTransaction(
       }),
     );
     // The file is ready only once its original is durable.
+    phases.metrics = performance.now();
     await storeOriginal;
+    phases.original = performance.now();
     if (options.signal?.aborted)
       throw new IngestError('CANCELLED', `ingest of ${upload.filename} was cancelled`);
     await client.query('COMMIT');
+    phases.commit = performance.now();
+    services.log.debug({ fileId, phasesMs: phaseDurations(started, phases) }, 'ingest phases');
     return {
       fileId,
       organization: org.slug,
@@ -333,6 +341,16 @@ function activityEntry(
     targetId: fileId,
     details,
   };
+}
+
+function phaseDurations(started: number, marks: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  let previous = started;
+  for (const [name, at] of Object.entries(marks)) {
+    out[name] = Math.round(at - previous);
+    previous = at;
+  }
+  return out;
 }
 
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;

@@ -1,0 +1,105 @@
+import { IngestError } from '../errors.js';
+import { ALL_TYPE_BITS, classifyValue, isTrueWord, NUMERIC_BITS, TYPE_BITS } from './classify-value.js';
+import { HllAccumulator, hashValue } from './hyperloglog.js';
+import { BOOLEAN_SEEN, NO_LENGTH, type StatsSnapshot, TEXT_BOUND_MAX_LENGTH } from './stats-snapshot.js';
+
+/** Accumulates column statistics record by record; one per chunk, in the worker that parses it. */
+export interface StatsBuilder {
+  /** Adds one record; it must have exactly the builder's column count of fields. */
+  add(record: string[]): void;
+  /** The statistics of every record added so far; the builder stays usable. */
+  snapshot(): StatsSnapshot;
+}
+
+/**
+ * A builder for records of `columnCount` fields. `add` is the ingest hot path (every value of every row):
+ * it keeps its state in typed arrays indexed by column, allocates nothing per value except a cut copy of
+ * an over-long new text min/max, and parses a number only while the column can still be numeric.
+ */
+export function createStatsBuilder(columnCount: number): StatsBuilder {
+  if (!Number.isInteger(columnCount) || columnCount < 0) {
+    throw new IngestError('INTERNAL', `columnCount must be a non-negative integer, got ${columnCount}`);
+  }
+  let rowCount = 0;
+  const typeMask = new Uint8Array(columnCount).fill(ALL_TYPE_BITS);
+  const nullCount = new Float64Array(columnCount);
+  const nonNullCount = new Float64Array(columnCount);
+  const numericMin = new Float64Array(columnCount).fill(Number.POSITIVE_INFINITY);
+  const numericMax = new Float64Array(columnCount).fill(Number.NEGATIVE_INFINITY);
+  const numericSum = new Float64Array(columnCount);
+  const numericSumError = new Float64Array(columnCount);
+  const booleanSeen = new Uint8Array(columnCount);
+  const minLength = new Uint32Array(columnCount).fill(NO_LENGTH);
+  const maxLength = new Uint32Array(columnCount);
+  const textMin: (string | null)[] = new Array<string | null>(columnCount).fill(null);
+  const textMax: (string | null)[] = new Array<string | null>(columnCount).fill(null);
+  const distinct = Array.from({ length: columnCount }, () => new HllAccumulator());
+
+  function add(record: string[]): void {
+    rowCount++;
+    for (let c = 0; c < columnCount; c++) {
+      const value = record[c];
+      const length = value.length;
+      if (length === 0) {
+        nullCount[c]++;
+        continue;
+      }
+      nonNullCount[c]++;
+
+      // Bits a column has lost never come back, so once it cannot be numeric (or boolean) it skips that work.
+      const mask = typeMask[c] & classifyValue(value);
+      typeMask[c] = mask;
+      if (mask & NUMERIC_BITS) {
+        // `+ 0` turns -0 into 0, so min/max do not depend on which zero came first.
+        const x = Number(value) + 0;
+        if (x < numericMin[c]) numericMin[c] = x;
+        if (x > numericMax[c]) numericMax[c] = x;
+        const sum = numericSum[c];
+        const next = sum + x;
+        numericSumError[c] += Math.abs(sum) >= Math.abs(x) ? sum - next + x : x - next + sum;
+        numericSum[c] = next;
+      } else if (mask & TYPE_BITS.BOOLEAN) {
+        booleanSeen[c] |= isTrueWord(value) ? BOOLEAN_SEEN.TRUE : BOOLEAN_SEEN.FALSE;
+      }
+
+      const low = textMin[c];
+      if (low === null || value < low) textMin[c] = bound(value);
+      const high = textMax[c];
+      if (high === null || value > high) textMax[c] = bound(value);
+      if (length < minLength[c]) minLength[c] = length;
+      if (length > maxLength[c]) maxLength[c] = length;
+
+      distinct[c].add(hashValue(value));
+    }
+  }
+
+  function snapshot(): StatsSnapshot {
+    return {
+      columnCount,
+      rowCount,
+      typeMask: typeMask.slice(),
+      nullCount: nullCount.slice(),
+      nonNullCount: nonNullCount.slice(),
+      numericMin: numericMin.slice(),
+      numericMax: numericMax.slice(),
+      numericSum: numericSum.slice(),
+      numericSumError: numericSumError.slice(),
+      booleanSeen: booleanSeen.slice(),
+      textMin: textMin.slice(),
+      textMax: textMax.slice(),
+      minLength: minLength.slice(),
+      maxLength: maxLength.slice(),
+      distinct: distinct.map((sketch) => sketch.snapshot()),
+    };
+  }
+
+  return { add, snapshot };
+}
+
+/**
+ * Cuts a text bound to TEXT_BOUND_MAX_LENGTH code units. Cutting is monotone in code unit order, so the
+ * cut min of a set equals the min of the cut values and merging cut bounds stays exact and associative.
+ */
+function bound(value: string): string {
+  return value.length > TEXT_BOUND_MAX_LENGTH ? value.slice(0, TEXT_BOUND_MAX_LENGTH) : value;
+}
