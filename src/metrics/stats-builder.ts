@@ -33,6 +33,10 @@ export function createStatsBuilder(columnCount: number): StatsBuilder {
   const maxLength = new Uint32Array(columnCount);
   const textMin: (string | null)[] = new Array<string | null>(columnCount).fill(null);
   const textMax: (string | null)[] = new Array<string | null>(columnCount).fill(null);
+  // First code units of textMin/textMax; past the range of code units (0..0xffff) while a bound is unset,
+  // so the first value always replaces it.
+  const textMinFirst = new Int32Array(columnCount).fill(0x10000);
+  const textMaxFirst = new Int32Array(columnCount).fill(-1);
   const distinct = Array.from({ length: columnCount }, () => new HllAccumulator());
 
   function add(record: string[]): void {
@@ -46,9 +50,13 @@ export function createStatsBuilder(columnCount: number): StatsBuilder {
       }
       nonNullCount[c]++;
 
-      // Bits a column has lost never come back, so once it cannot be numeric (or boolean) it skips that work.
-      const mask = typeMask[c] & classifyValue(value);
-      typeMask[c] = mask;
+      // Bits a column has lost never come back, so once it cannot be numeric (or boolean) it skips that work,
+      // and a text column (mask 0) skips classification altogether.
+      let mask = typeMask[c];
+      if (mask !== 0) {
+        mask &= classifyValue(value);
+        typeMask[c] = mask;
+      }
       if (mask & NUMERIC_BITS) {
         // `+ 0` turns -0 into 0, so min/max do not depend on which zero came first.
         const x = Number(value) + 0;
@@ -62,10 +70,19 @@ export function createStatsBuilder(columnCount: number): StatsBuilder {
         booleanSeen[c] |= isTrueWord(value) ? BOOLEAN_SEEN.TRUE : BOOLEAN_SEEN.FALSE;
       }
 
-      const low = textMin[c];
-      if (low === null || value < low) textMin[c] = bound(value);
-      const high = textMax[c];
-      if (high === null || value > high) textMax[c] = bound(value);
+      // Most values differ from the current bounds in their first code unit, which decides the comparison
+      // without a full string compare.
+      const first = value.charCodeAt(0);
+      const lowFirst = textMinFirst[c];
+      if (first < lowFirst || (first === lowFirst && value < (textMin[c] as string))) {
+        textMin[c] = bound(value);
+        textMinFirst[c] = first;
+      }
+      const highFirst = textMaxFirst[c];
+      if (first > highFirst || (first === highFirst && value > (textMax[c] as string))) {
+        textMax[c] = bound(value);
+        textMaxFirst[c] = first;
+      }
       if (length < minLength[c]) minLength[c] = length;
       if (length > maxLength[c]) maxLength[c] = length;
 
