@@ -114,6 +114,20 @@ describe('chunker: encoding and compression detection', () => {
     expect(source.dialect.encoding).toBe('utf-8');
   });
 
+  it('keeps a UTF-8 file with one damaged byte as UTF-8, for the row parser to report the line', async () => {
+    const bytes = Buffer.concat([Buffer.from('a,b\n1,café\n'), Buffer.from([0x33, 0x2c, 0xe9, 0x0a])]);
+    const { source } = await openAll([bytes]);
+    expect(source.dialect.encoding).toBe('utf-8');
+  });
+
+  it('reads text whose high bytes all stand alone as windows-1252, even beside one UTF-8-looking pair', async () => {
+    // "Ã©" (C3 A9) once, then four lone accented letters: windows-1252 text, not damaged UTF-8.
+    const bytes = Buffer.from('n\nMÃ©lanie\ncaf\xe9,na\xefve,\xfcber,s\xf8\n', 'latin1');
+    const { source, text } = await openAll([bytes]);
+    expect(source.dialect.encoding).toBe('windows-1252');
+    expect(text).toContain('café');
+  });
+
   it('lets a single NUL byte through to the row parser', async () => {
     const { source, text } = await openAll([Buffer.from('a,b\n1,x\u0000y\n')]);
     expect(source.dialect.encoding).toBe('utf-8');

@@ -51,6 +51,9 @@ export function detectTextFormat(sample: Buffer, atEnd: boolean): TextFormat {
 
   if (UTF8_BOM.every((byte, i) => sample[i] === byte)) return { encoding: 'utf-8', bom: true, skipBytes: 3 };
   if (looksUtf8(sample, atEnd)) return { encoding: 'utf-8', bom: false, skipBytes: 0 };
+  // A UTF-8 file with a damaged line: its rows are checked one by one (INVALID_UTF8 with the line), rather
+  // than the whole file being read as windows-1252 and its good characters stored as mojibake.
+  if (damagedUtf8(sample)) return { encoding: 'utf-8', bom: false, skipBytes: 0 };
 
   checkWindows1252(sample);
   return { encoding: 'windows-1252', bom: false, skipBytes: 0 };
@@ -100,6 +103,39 @@ function looksUtf8(sample: Buffer, atEnd: boolean): boolean {
   const complete = withoutTruncatedUtf8Tail(sample);
   if (!isUtf8(complete)) return false;
   return complete.length === sample.length || !atEnd || hasNonAscii(complete);
+}
+
+/**
+ * Invalid as UTF-8, yet with at least as many well-formed multi-byte characters as malformed bytes. Such
+ * byte pairs (`Ã©` for `é`) are rare in real windows-1252 text, where nearly every high byte stands alone.
+ */
+function damagedUtf8(sample: Buffer): boolean {
+  let valid = 0;
+  let invalid = 0;
+  let i = 0;
+  while (i < sample.length) {
+    const lead = sample[i]!;
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    const length =
+      lead >= 0xc2 && lead <= 0xdf
+        ? 2
+        : lead >= 0xe0 && lead <= 0xef
+          ? 3
+          : lead >= 0xf0 && lead <= 0xf4
+            ? 4
+            : 0;
+    if (length > 0 && i + length <= sample.length && isUtf8(sample.subarray(i, i + length))) {
+      valid++;
+      i += length;
+    } else {
+      invalid++;
+      i++;
+    }
+  }
+  return valid > 0 && valid >= invalid;
 }
 
 function hasNonAscii(bytes: Buffer): boolean {

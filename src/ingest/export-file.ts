@@ -1,12 +1,12 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
-import { parse } from 'csv-parse/sync';
 import type pg from 'pg';
 import xxhash from 'xxhash-wasm';
 import { type FileRecord, getFile, readChunks, withTenant } from '../db/index.js';
 import { IngestError } from '../errors.js';
-import { RECORD_DELIMITERS } from '../workers/index.js';
+import { LIMITS } from '../limits.js';
+import { parseChunk } from '../workers/parse-chunk.js';
 import { formatCsvRecord } from './format-csv.js';
 
 /** Chunks fetched per query while exporting: bounds memory to a few MiB whatever the file size. */
@@ -74,15 +74,23 @@ export async function exportFile(
         );
       }
       if (options.normalize) {
-        const records: string[][] = parse(raw, {
-          delimiter: dialect.delimiter,
-          record_delimiter: RECORD_DELIMITERS,
-          relax_column_count: true,
-          skip_empty_lines: (file.columns?.length ?? 0) > 1,
-        });
-        const width = file.columns!.length;
+        // The same parse and checks as ingest, in skip mode: exactly the accepted records come out, never
+        // a row that was rejected (and recorded in rejected_rows) when the file was ingested.
         let text = '';
-        for (const record of records) if (record.length === width) text += formatCsvRecord(record);
+        parseChunk(
+          raw,
+          {
+            delimiter: dialect.delimiter,
+            columnCount: file.columns!.length,
+            onError: 'skip',
+            maxRecordBytes: LIMITS.maxRecordBytes.max,
+          },
+          {
+            onRecord(fields) {
+              text += formatCsvRecord(fields);
+            },
+          },
+        );
         await write(text);
       } else {
         await write(raw);

@@ -8,5 +8,6 @@ export function formatCsvRecord(fields: readonly string[]): string {
     if (i > 0) line += ',';
     line += NEEDS_QUOTES.test(f) ? `"${f.replaceAll('"', '""')}"` : f;
   }
-  return `${line}\n`;
+  // A lone empty field written bare would be a blank line, which readers skip: quote it.
+  return line === '' && fields.length === 1 ? '""\n' : `${line}\n`;
 }

@@ -5,3 +5,4 @@ export { ingest } from './ingest.js';
 export { recoverAbandonedFiles } from './recover-abandoned.js';
 export { openServices, type Services } from './services.js';
 export type { Actor, IngestOptions, IngestResult, IngestServices, IngestSource, Progress } from './types.js';
+export { storageUsedBytes, uploadByteLimit } from './upload-limit.js';

@@ -8,6 +8,8 @@ import { recoverAbandonedFiles } from './recover-abandoned.js';
 import type { IngestServices } from './types.js';
 
 export interface Services extends IngestServices {
+  /** The configuration the services were opened with. */
+  config: Config;
   database: DatabaseHandle;
   /** Stops workers, closes the pool, and stops a transient embedded database. Safe to call twice. */
   close(): Promise<void>;
@@ -38,6 +40,7 @@ export async function openServices(
     let closed = false;
     const openPool = pool;
     return {
+      config,
       database,
       pool: openPool,
       store,

@@ -26,12 +26,19 @@ export interface ParsedChunk {
 export function parseChunk(
   bytes: Buffer,
   task: Pick<ChunkTask, 'delimiter' | 'columnCount' | 'onError' | 'maxRecordBytes'>,
-  options: { reference?: boolean } = {},
+  options: {
+    reference?: boolean;
+    /** Receives each accepted record, in order (the normalized export reads chunks through this). */
+    onRecord?: (fields: string[]) => void;
+  } = {},
 ): ParsedChunk {
+  const onRecord = options.onRecord;
   const strict = task.onError === 'strict';
   const badLines = findBadLines(bytes);
   let stats = createStatsBuilder(task.columnCount);
   let rows = 0;
+  // The fast parser may give up part-way; records reach onRecord only once it parsed the whole chunk.
+  const accepted: string[][] | undefined = onRecord ? [] : undefined;
   const clean =
     !options.reference &&
     badLines.length === 0 &&
@@ -42,10 +49,14 @@ export function parseChunk(
       task.maxRecordBytes,
       (fields) => {
         stats.add(fields);
+        accepted?.push(fields);
         rows++;
       },
     );
-  if (clean) return { rows, stats: stats.snapshot(), rejected: [] };
+  if (clean) {
+    if (accepted) for (const fields of accepted) onRecord!(fields);
+    return { rows, stats: stats.snapshot(), rejected: [] };
+  }
 
   stats = createStatsBuilder(task.columnCount);
   rows = 0;
@@ -76,6 +87,7 @@ export function parseChunk(
           return;
         }
         stats.add(fields);
+        onRecord?.(fields);
         rows++;
       },
       reject,

@@ -1,6 +1,6 @@
 import { ensureOrganization } from '../../db/index.js';
 import { IngestError, isIngestError } from '../../errors.js';
-import { type IngestResult, ingest } from '../../ingest/index.js';
+import { type IngestResult, ingest, uploadByteLimit } from '../../ingest/index.js';
 import { formatBytes } from '../../units.js';
 import type { OnErrorPolicy } from '../../workers/index.js';
 import { cliActor, withServices } from '../context.js';
@@ -34,6 +34,7 @@ export async function ingestFilesCommand(
       for (const path of paths) {
         const bar = new ProgressBar(path);
         try {
+          const byteLimit = await uploadByteLimit(services.pool, organization, services.config);
           const result = await ingest(
             services,
             { kind: 'path', path },
@@ -46,6 +47,7 @@ export async function ingestFilesCommand(
               ...(options.chunkSize !== undefined && { chunkBytes: options.chunkSize }),
               ...(options.maxRecordSize !== undefined && { maxRecordBytes: options.maxRecordSize }),
               ...(options.gzipLevel !== undefined && { gzipLevel: options.gzipLevel }),
+              byteLimit,
               actor: { name: cliActor() },
               signal,
               onProgress: (p) => bar.update(p.bytes, p.totalBytes, p.phase),
