@@ -23,5 +23,10 @@ export function createPool(connectionString: string, options: { max?: number } =
   });
   // An idle client whose server went away emits 'error' on the pool; without a listener the process dies.
   pool.on('error', (err) => logger.warn({ err }, 'idle database connection failed'));
+  // A checked-out client whose connection drops emits 'error' too, besides failing its query: the query's
+  // caller handles the failure, and this listener keeps the event from crashing the process.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger.warn({ err }, 'database connection failed'));
+  });
   return pool;
 }

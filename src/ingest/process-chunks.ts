@@ -48,9 +48,10 @@ export async function processChunks(
       done(null, chunk);
     },
   });
-  const input = createReadStream(upload.path, { highWaterMark: READ_CHUNK, signal: options.signal }).pipe(
-    counter,
-  );
+  const file = createReadStream(upload.path, { highWaterMark: READ_CHUNK, signal: options.signal });
+  const input = file.pipe(counter);
+  // pipe() does not forward errors: an abort (or a read error) must end the chunker's input too.
+  file.on('error', (err) => input.destroy(err));
   const source = await openChunks(input, {
     chunkBytes: settings.chunkBytes,
     maxRecordBytes: settings.maxRecordBytes,

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { IngestError } from '../errors.js';
 import { builtModule } from '../paths.js';
@@ -18,7 +19,13 @@ export function defaultThreads(): number {
   return availableParallelism();
 }
 
-export function createChunkPool(options: { threads?: number } = {}): ChunkPool {
+export function createChunkPool(
+  options: {
+    threads?: number;
+    /** Heap limits of each worker; a worker that exceeds them dies and piscina starts a new one. */
+    resourceLimits?: ResourceLimits;
+  } = {},
+): ChunkPool {
   const threads = options.threads ?? defaultThreads();
   // Worker threads need JavaScript: the built worker serves both the CLI and tests run from source.
   const filename = builtModule('workers/chunk-worker.js');
@@ -31,6 +38,7 @@ export function createChunkPool(options: { threads?: number } = {}): ChunkPool {
     maxThreads: threads,
     // Work is bounded by the pipeline's in-flight window; a crashed worker is replaced by piscina.
     idleTimeout: 30_000,
+    ...(options.resourceLimits && { resourceLimits: options.resourceLimits }),
   });
   return {
     threads,
