@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { IngestError } from '../errors.js';
+import { LIMITS } from '../limits.js';
 import { builtModule } from '../paths.js';
 import type { ChunkResult, ChunkTask } from './chunk-task.js';
 
@@ -38,7 +39,7 @@ export function createChunkPool(
     maxThreads: threads,
     // Work is bounded by the pipeline's in-flight window; a crashed worker is replaced by piscina.
     idleTimeout: 30_000,
-    ...(options.resourceLimits && { resourceLimits: options.resourceLimits }),
+    resourceLimits: options.resourceLimits ?? { maxYoungGenerationSizeMb: LIMITS.workerYoungGenerationMb },
   });
   return {
     threads,
