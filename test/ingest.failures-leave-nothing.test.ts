@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRejectedRows, withTenant } from '../src/db/index.js';
-import { IngestError } from '../src/errors.js';
 import { ingest } from '../src/ingest/index.js';
 import { createTestEnvironment, type TestEnvironment } from './support/services.js';
+import { ingestFailure, NO_TRACES, organizationTraces } from './support/traces.js';
 
 let env: TestEnvironment;
 beforeAll(async () => {
@@ -12,32 +12,9 @@ afterAll(async () => {
   await env?.close();
 });
 
-/** Every trace a file can leave, across organizations (login role, no RLS). */
-async function traces(orgId: string): Promise<Record<string, number>> {
-  const count = async (sql: string) => (await env.admin.query(sql, [orgId])).rows[0].n as number;
-  const objects: string[] = [];
-  for await (const key of env.services.store.list(`orgs/${orgId}`)) objects.push(key);
-  return {
-    files: await count('SELECT count(*)::int AS n FROM storage_meta.files WHERE organization_id = $1'),
-    chunks: await count('SELECT count(*)::int AS n FROM storage_meta.file_chunks WHERE organization_id = $1'),
-    metrics: await count('SELECT count(*)::int AS n FROM analytics.metrics WHERE organization_id = $1'),
-    rejected: await count(
-      'SELECT count(*)::int AS n FROM storage_meta.rejected_rows WHERE organization_id = $1',
-    ),
-    objects: objects.length,
-  };
-}
-
-const nothing = { files: 0, chunks: 0, metrics: 0, rejected: 0, objects: 0 };
-
-async function failure(promise: Promise<unknown>): Promise<IngestError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(IngestError);
-  return err as IngestError;
-}
+const traces = (orgId: string) => organizationTraces(env, orgId);
+const nothing = NO_TRACES;
+const failure = ingestFailure;
 
 describe('a file that fails', () => {
   it('names the line of a row with the wrong field count and leaves nothing', async () => {

@@ -7,11 +7,11 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFixture } from '../bench/generate-fixture.js';
-import { IngestError } from '../src/errors.js';
 import { ingest } from '../src/ingest/index.js';
 import { packageRoot } from '../src/paths.js';
 import { runCli } from './support/run-cli.js';
 import { createTestEnvironment, type TestEnvironment } from './support/services.js';
+import { ingestFailure, NO_TRACES, organizationTraces } from './support/traces.js';
 
 let env: TestEnvironment;
 let big: string;
@@ -26,36 +26,9 @@ afterAll(async () => {
   await env?.close();
 });
 
-/** Every trace of an organization's files: rows in each storage table and stored originals. */
-async function traces(organizationId: string): Promise<Record<string, number>> {
-  const count = async (table: string) =>
-    (
-      await env.admin.query(`SELECT count(*)::int AS n FROM ${table} WHERE organization_id = $1`, [
-        organizationId,
-      ])
-    ).rows[0].n as number;
-  const objects = await readdir(join(env.home, 'objects', 'orgs', organizationId), {
-    recursive: true,
-    withFileTypes: true,
-  }).catch(() => []);
-  return {
-    files: await count('storage_meta.files'),
-    chunks: await count('storage_meta.file_chunks'),
-    rejected: await count('storage_meta.rejected_rows'),
-    metrics: await count('analytics.metrics'),
-    objects: objects.filter((e) => e.isFile()).length,
-  };
-}
-const NOTHING = { files: 0, chunks: 0, rejected: 0, metrics: 0, objects: 0 };
-
-async function failure(promise: Promise<unknown>): Promise<IngestError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(IngestError);
-  return err as IngestError;
-}
+const traces = (orgId: string) => organizationTraces(env, orgId);
+const NOTHING = NO_TRACES;
+const failure = ingestFailure;
 
 /** Polls until a file of the organization is `processing`, i.e. an ingest is mid-way. */
 async function untilProcessing(organizationId: string, timeoutMs = 30_000): Promise<void> {
