@@ -119,7 +119,17 @@ const hasher = xxhash();
  */
 export async function verifiedChunkBytes(chunk: StoredChunk, fileId: string): Promise<Buffer> {
   const { h64Raw } = await hasher;
-  const raw = gunzipSync(chunk.payload);
+  let raw: Buffer;
+  try {
+    raw = gunzipSync(chunk.payload);
+  } catch (err) {
+    throw new IngestError(
+      'CHECKSUM_MISMATCH',
+      `chunk ${chunk.chunkIndex} of file ${fileId} does not decompress: ${(err as Error).message}`,
+      { fileId },
+      { cause: err },
+    );
+  }
   if (BigInt.asIntN(64, h64Raw(raw)) !== chunk.xxh64 || raw.length !== chunk.rawBytes) {
     throw new IngestError(
       'CHECKSUM_MISMATCH',
