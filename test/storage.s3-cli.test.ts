@@ -25,7 +25,7 @@ beforeAll(async () => {
   // A source bucket apart from the store's: imports read any bucket the credentials can.
   await s3.client.send(new CreateBucketCommand({ Bucket: 'incoming' }));
   csvPath = join(home, 'data.csv');
-  await writeGeneratedCsv(csvPath, 14 * 1024 * 1024, 3);
+  await writeGeneratedCsv(csvPath, 10 * 1024 * 1024, 3);
   await new Upload({
     client: s3.client,
     params: { Bucket: 'incoming', Key: 'exports/2026/data.csv', Body: createReadStream(csvPath) },

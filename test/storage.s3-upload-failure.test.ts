@@ -41,7 +41,7 @@ const isPart = (r: { method: string; query: Record<string, unknown> }, n: number
 describe('an S3 failure while the original uploads', () => {
   it('fails the ingest with STORAGE_ERROR and aborts the multipart upload, and a retry succeeds', async () => {
     const path = join(home, 'flaky.csv');
-    await writeGeneratedCsv(path, 20 * 1024 * 1024, 11);
+    await writeGeneratedCsv(path, 10 * 1024 * 1024, 11);
     // Every attempt at part 2 loses its connection; the server stays up, so the abort goes through.
     s3.onRequest = (r) => isPart(r, 2);
     const failed = await runCli([path, '--org', 'flaky', '--json'], env);
@@ -60,7 +60,7 @@ describe('an S3 failure while the original uploads', () => {
 
   it('survives the server stopping mid-upload: no ready file, the orphaned upload aborted at the next start', async () => {
     const path = join(home, 'big.csv');
-    await writeGeneratedCsv(path, 20 * 1024 * 1024, 12);
+    await writeGeneratedCsv(path, 10 * 1024 * 1024, 12);
     const sha256 = createHash('sha256')
       .update(await readFile(path))
       .digest('hex');
