@@ -4,6 +4,7 @@ import { formatBytes } from '../units.js';
 import { dbStartCommand, dbStatusCommand, dbStopCommand, migrateCommand } from './commands/database.js';
 import { exportCommand } from './commands/export-file.js';
 import { ingestFilesCommand } from './commands/ingest-files.js';
+import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { filesCommand } from './commands/list-files.js';
 import { registerOrganizationCommands } from './commands/organizations.js';
 import { metricsCommand } from './commands/show-metrics.js';
@@ -23,7 +24,7 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .version('0.1.0')
     // Program options (--org, --json...) belong to the default ingest command; subcommands have their own.
     .enablePositionalOptions()
-    .argument('[files...]', 'CSV files to ingest (plain or gzip-compressed)')
+    .argument('[files...]', 'CSV files to ingest (plain or gzip-compressed), or s3://bucket/key objects')
     .option('--org <slug>', 'organization to ingest into (created on first use)')
     .option('--audit <name>', 'file the uploads under this audit (a named group; created on first use)')
     .option('--json', 'print one JSON object per file on stdout')
@@ -69,9 +70,11 @@ Examples:
   ingest big.csv --org acme --on-error skip --max-errors 100
   ingest files --org acme                    list the organization's files
   ingest export <fileId> -o copy.csv         rebuild a file (byte-identical for UTF-8 input)
+  ingest s3://bucket/data.csv --org acme     ingest an object from a bucket
+  ingest archive --org acme --older-than 90d move old files' chunks to the object store
 
 Exit codes: 0 all files ingested, 1 a file failed, 2 usage error, 130 interrupted.
-Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL (see README).`,
+Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL, INGEST_S3_BUCKET (see README).`,
     )
     .action(async (files: string[], options) => {
       if (files.length === 0) {
@@ -107,6 +110,7 @@ Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL (see README).`,
       'write here instead of stdout (atomically: a failed export leaves no file)',
     )
     .option('--normalize', 'write the parsed records as RFC 4180 CSV (comma, " quoting, header first, UTF-8)')
+    .option('--original', 'write the stored original bytes as uploaded (from the object store)')
     .action(async (fileId: string, options) => exportCommand(fileId, options));
 
   program
@@ -125,6 +129,7 @@ Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL (see README).`,
     .action(async (fileId: string, options) => metricsCommand(fileId, options));
 
   registerOrganizationCommands(program);
+  registerLifecycleCommands(program);
 
   const db = program
     .command('db')

@@ -18,3 +18,8 @@ export async function tryLockFile(db: Queryable, organizationId: string, sha256:
 export async function unlockFile(db: Queryable, organizationId: string, sha256: string): Promise<void> {
   await db.query(`SELECT pg_advisory_unlock(${KEY_SQL})`, [organizationId, sha256]);
 }
+
+/** Waits for the file's lock (an ingest of the same bytes finishes first). Pair with unlockFile. */
+export async function lockFile(db: Queryable, organizationId: string, sha256: string): Promise<void> {
+  await db.query(`SELECT pg_advisory_lock(${KEY_SQL})`, [organizationId, sha256]);
+}

@@ -31,6 +31,16 @@ export interface FileRecord {
   createdAt: Date;
   finishedAt: Date | null;
   durationMs: number | null;
+  /** Set when the chunk payloads live in an archive object instead of storage_meta.file_chunks. */
+  archive: FileArchive | null;
+}
+
+/** Where an archived file's chunks are (see migration 0007). */
+export interface FileArchive {
+  archivedAt: Date;
+  key: string;
+  sha256: string;
+  bytes: number;
 }
 
 interface FileRow {
@@ -53,10 +63,15 @@ interface FileRow {
   created_at: Date;
   finished_at: Date | null;
   duration_ms: number | null;
+  archived_at: Date | null;
+  archive_key: string | null;
+  archive_sha256: string | null;
+  archive_bytes: string | null;
 }
 
 const COLUMNS = `id, organization_id, audit_id, sha256, size_bytes, filename, object_key, status, dialect, header_raw,
-  columns, row_count, chunk_count, stored_bytes, rejected_row_count, error, created_at, finished_at, duration_ms`;
+  columns, row_count, chunk_count, stored_bytes, rejected_row_count, error, created_at, finished_at, duration_ms,
+  archived_at, archive_key, archive_sha256, archive_bytes`;
 
 const num = (v: string | null): number | null => (v === null ? null : Number(v));
 
@@ -81,6 +96,15 @@ function toFile(r: FileRow): FileRecord {
     createdAt: r.created_at,
     finishedAt: r.finished_at,
     durationMs: r.duration_ms,
+    archive:
+      r.archived_at && r.archive_key && r.archive_sha256 && r.archive_bytes !== null
+        ? {
+            archivedAt: r.archived_at,
+            key: r.archive_key,
+            sha256: r.archive_sha256,
+            bytes: Number(r.archive_bytes),
+          }
+        : null,
   };
 }
 

@@ -1,4 +1,5 @@
 export { type ActivityEntry, logActivity } from './activity-log.js';
+export { clearArchive, listArchivableFiles, replaceChunksWithArchive } from './archives.js';
 export { ensureAudit } from './audits.js';
 export { type ChunkRow, ChunkWriter } from './chunk-writer.js';
 export { readChunks, type StoredChunk } from './chunks.js';
@@ -9,11 +10,12 @@ export {
   startEmbedded,
   stopEmbedded,
 } from './embedded-postgres.js';
-export { tryLockFile, unlockFile } from './file-lock.js';
+export { lockFile, tryLockFile, unlockFile } from './file-lock.js';
 export {
   type CompletedFile,
   claimFile,
   deleteFileRow,
+  type FileArchive,
   type FileColumn,
   type FileRecord,
   type FileStatus,
@@ -25,6 +27,12 @@ export {
 } from './files.js';
 export { insertMetricRows, listFileMetrics } from './metrics-rows.js';
 export { migrate } from './migrate.js';
+export {
+  deleteOrganizationRows,
+  listTenantTables,
+  refreshTenantViews,
+  type TenantTable,
+} from './organization-data.js';
 export {
   createOrganization,
   ensureOrganization,

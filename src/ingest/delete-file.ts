@@ -1,13 +1,19 @@
 import type pg from 'pg';
-import { deleteFileRow, getFile, logActivity, withTenant } from '../db/index.js';
+import { deleteFileRow, getFile, lockFile, logActivity, unlockFile, withTenant } from '../db/index.js';
 import { IngestError } from '../errors.js';
 import type { ObjectStore } from '../storage/index.js';
+import { inTenantTransaction } from './tenant-transaction.js';
 import type { Actor } from './types.js';
 
 /**
  * Deletes a file of an organization: its row, and with it (ON DELETE CASCADE) its chunks, metrics and
- * rejected rows, in one transaction with the activity-log entry; then its stored original. A file of
- * another organization is FILE_NOT_FOUND, as if it did not exist.
+ * rejected rows, in one transaction with the activity-log entry; then its stored original and, for an
+ * archived file, its archive object. A file of another organization is FILE_NOT_FOUND, as if it did
+ * not exist.
+ *
+ * Originals are keyed by (organization, sha256) and only one file row exists per pair, so the object
+ * belongs to this row alone. The file's advisory lock is held throughout: an ingest of the same bytes
+ * waits, and then stores the object again instead of finding one about to be deleted.
  */
 export async function deleteFile(
   pool: pg.Pool,
@@ -16,24 +22,43 @@ export async function deleteFile(
   fileId: string,
   actor: Actor,
 ): Promise<{ fileId: string; objectKey: string }> {
-  const file = await withTenant(pool, organizationId, async (db) => {
-    const found = /^[0-9a-f-]{36}$/i.test(fileId) ? await getFile(db, fileId) : null;
-    if (!found || found.status === 'processing') return null;
-    await deleteFileRow(db, organizationId, fileId);
-    await logActivity(db, {
-      organizationId,
-      actor: actor.name,
-      apiKeyId: actor.apiKeyId ?? null,
-      clientAddress: actor.clientAddress ?? null,
-      action: 'file.delete',
-      targetType: 'file',
-      targetId: fileId,
-      details: { filename: found.filename, bytes: found.sizeBytes },
-    });
-    return found;
-  });
-  if (!file) throw new IngestError('FILE_NOT_FOUND', `no file ${fileId}`, { fileId });
-  // After the commit: a crash here leaves an unreferenced object (harmless), never a row without its object.
-  await store.delete(file.objectKey);
-  return { fileId, objectKey: file.objectKey };
+  const notFound = () => new IngestError('FILE_NOT_FOUND', `no file ${fileId}`, { fileId });
+  const found = /^[0-9a-f-]{36}$/i.test(fileId)
+    ? await withTenant(pool, organizationId, (db) => getFile(db, fileId))
+    : null;
+  if (!found || found.status === 'processing') throw notFound();
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await lockFile(client, organizationId, found.sha256);
+    try {
+      const file = await inTenantTransaction(client, organizationId, async () => {
+        const current = await getFile(client, fileId);
+        if (!current || current.status === 'processing') return null;
+        await deleteFileRow(client, organizationId, fileId);
+        await logActivity(client, {
+          organizationId,
+          actor: actor.name,
+          apiKeyId: actor.apiKeyId ?? null,
+          clientAddress: actor.clientAddress ?? null,
+          action: 'file.delete',
+          targetType: 'file',
+          targetId: fileId,
+          details: { filename: current.filename, bytes: current.sizeBytes },
+        });
+        return current;
+      });
+      if (!file) throw notFound();
+      // After the commit: a crash here leaves an unreferenced object (harmless), never a row without its object.
+      await store.delete(file.objectKey);
+      if (file.archive) await store.delete(file.archive.key);
+      return { fileId, objectKey: file.objectKey };
+    } finally {
+      await unlockFile(client, organizationId, found.sha256).catch((err) => {
+        broken = err as Error;
+      });
+    }
+  } finally {
+    client.release(broken);
+  }
 }

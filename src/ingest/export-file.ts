@@ -1,23 +1,21 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
 import type pg from 'pg';
-import xxhash from 'xxhash-wasm';
-import { type FileRecord, getFile, readChunks, withTenant } from '../db/index.js';
+import { type FileRecord, getFile, withTenant } from '../db/index.js';
 import { IngestError } from '../errors.js';
 import { LIMITS } from '../limits.js';
+import type { ObjectStore } from '../storage/index.js';
 import { parseChunk } from '../workers/parse-chunk.js';
+import { readFileChunks, verifiedChunkBytes } from './file-chunks.js';
 import { formatCsvRecord } from './format-csv.js';
 
-/** Chunks fetched per query while exporting: bounds memory to a few MiB whatever the file size. */
-const EXPORT_PAGE = 8;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-
-const hasher = xxhash();
 
 export interface ExportOptions {
   /** Write the parsed records as RFC 4180 CSV (comma, `"` quoting, header first, UTF-8) instead of the original bytes. */
   normalize?: boolean;
+  /** The object store, to read the chunks of an archived file from its archive object. */
+  store?: ObjectStore;
 }
 
 /** A ready file visible to the organization, or FILE_NOT_FOUND (also for another organization's file). */
@@ -46,7 +44,6 @@ export async function exportFile(
   options: ExportOptions = {},
 ): Promise<void> {
   const file = await getReadyFile(pool, organizationId, fileId);
-  const { h64Raw } = await hasher;
   const dialect = file.dialect!;
   const write = async (bytes: Buffer | string): Promise<void> => {
     if (!out.write(bytes)) await once(out, 'drain');
@@ -58,44 +55,29 @@ export async function exportFile(
     if (dialect.bom) await write(UTF8_BOM);
     await write(file.headerRaw!);
   }
-  for (let next = 0; next < (file.chunkCount ?? 0); ) {
-    const page = await withTenant(pool, organizationId, (db) =>
-      readChunks(db, organizationId, fileId, next, EXPORT_PAGE),
-    );
-    if (page.length === 0)
-      throw new IngestError('CHECKSUM_MISMATCH', `file ${fileId} is missing chunk ${next}`, { fileId });
-    for (const chunk of page) {
-      const raw = gunzipSync(chunk.payload);
-      if (BigInt.asIntN(64, h64Raw(raw)) !== chunk.xxh64 || raw.length !== chunk.rawBytes) {
-        throw new IngestError(
-          'CHECKSUM_MISMATCH',
-          `chunk ${chunk.chunkIndex} of file ${fileId} does not match its checksum`,
-          { fileId },
-        );
-      }
-      if (options.normalize) {
-        // The same parse and checks as ingest, in skip mode: exactly the accepted records come out, never
-        // a row that was rejected (and recorded in rejected_rows) when the file was ingested.
-        let text = '';
-        parseChunk(
-          raw,
-          {
-            delimiter: dialect.delimiter,
-            columnCount: file.columns!.length,
-            onError: 'skip',
-            maxRecordBytes: LIMITS.maxRecordBytes.max,
+  for await (const chunk of readFileChunks(pool, options.store, file)) {
+    const raw = await verifiedChunkBytes(chunk, fileId);
+    if (options.normalize) {
+      // The same parse and checks as ingest, in skip mode: exactly the accepted records come out, never
+      // a row that was rejected (and recorded in rejected_rows) when the file was ingested.
+      let text = '';
+      parseChunk(
+        raw,
+        {
+          delimiter: dialect.delimiter,
+          columnCount: file.columns!.length,
+          onError: 'skip',
+          maxRecordBytes: LIMITS.maxRecordBytes.max,
+        },
+        {
+          onRecord(fields) {
+            text += formatCsvRecord(fields);
           },
-          {
-            onRecord(fields) {
-              text += formatCsvRecord(fields);
-            },
-          },
-        );
-        await write(text);
-      } else {
-        await write(raw);
-      }
-      next = chunk.chunkIndex + 1;
+        },
+      );
+      await write(text);
+    } else {
+      await write(raw);
     }
   }
 }

@@ -5,6 +5,7 @@ import { type Logger, logger as rootLogger } from '../logger.js';
 import { createObjectStore } from '../storage/index.js';
 import { type ChunkPool, createChunkPool, defaultThreads } from '../workers/index.js';
 import { recoverAbandonedFiles } from './recover-abandoned.js';
+import { abortAbandonedUploads } from './recover-uploads.js';
 import type { IngestServices } from './types.js';
 
 export interface Services extends IngestServices {
@@ -18,7 +19,7 @@ export interface Services extends IngestServices {
 /**
  * Opens everything an ingest process needs: the database (embedded unless DATABASE_URL is set) with
  * migrations applied, the object store, and a worker pool started on first use. Also removes files
- * abandoned by dead processes.
+ * abandoned by dead processes and aborts the multipart uploads they left behind.
  */
 export async function openServices(
   config: Config,
@@ -36,6 +37,10 @@ export async function openServices(
     await migrate(pool);
     const store = await createObjectStore(config);
     await recoverAbandonedFiles(pool, store, log);
+    // Best effort: a store that cannot list unfinished uploads must not stop the process from starting.
+    await abortAbandonedUploads(pool, store, log).catch((err) =>
+      log.warn({ err }, 'could not look for abandoned multipart uploads'),
+    );
     const workers = lazyChunkPool(options.threads ?? defaultThreads());
     let closed = false;
     const openPool = pool;

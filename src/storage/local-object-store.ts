@@ -57,7 +57,7 @@ export class LocalObjectStore implements ObjectStore {
         );
       }
       await rename(temp, target);
-      return { size };
+      return { size, sha256: digest };
     } catch (err) {
       await rm(temp, { force: true });
       if (err instanceof IngestError) throw err;

@@ -1,6 +1,13 @@
 import { ensureOrganization } from '../../db/index.js';
 import { IngestError, isIngestError } from '../../errors.js';
-import { type IngestResult, ingest, uploadByteLimit } from '../../ingest/index.js';
+import {
+  type IngestResult,
+  type IngestSource,
+  ingest,
+  isS3Url,
+  openS3Source,
+  uploadByteLimit,
+} from '../../ingest/index.js';
 import { formatBytes } from '../../units.js';
 import type { OnErrorPolicy } from '../../workers/index.js';
 import { cliActor, withServices } from '../context.js';
@@ -20,7 +27,7 @@ export interface IngestCommandOptions {
   verbose?: boolean;
 }
 
-/** `ingest <file...> --org <slug>`: ingests each file in turn; exit 1 if any failed. */
+/** `ingest <file|s3://bucket/key ...> --org <slug>`: ingests each in turn; exit 1 if any failed. */
 export async function ingestFilesCommand(
   paths: string[],
   options: IngestCommandOptions,
@@ -34,25 +41,24 @@ export async function ingestFilesCommand(
       for (const path of paths) {
         const bar = new ProgressBar(path);
         try {
+          const source: IngestSource = isS3Url(path)
+            ? await openS3Source(path, services.config, { signal })
+            : { kind: 'path', path };
           const byteLimit = await uploadByteLimit(services.pool, organization, services.config);
-          const result = await ingest(
-            services,
-            { kind: 'path', path },
-            {
-              organization: { id: organization.id, slug: organization.slug },
-              ...(options.audit !== undefined && { audit: options.audit }),
-              // --max-errors only makes sense when bad rows are skipped.
-              onError: options.onError ?? (options.maxErrors !== undefined ? 'skip' : 'strict'),
-              ...(options.maxErrors !== undefined && { maxErrors: options.maxErrors }),
-              ...(options.chunkSize !== undefined && { chunkBytes: options.chunkSize }),
-              ...(options.maxRecordSize !== undefined && { maxRecordBytes: options.maxRecordSize }),
-              ...(options.gzipLevel !== undefined && { gzipLevel: options.gzipLevel }),
-              byteLimit,
-              actor: { name: cliActor() },
-              signal,
-              onProgress: (p) => bar.update(p.bytes, p.totalBytes, p.phase),
-            },
-          );
+          const result = await ingest(services, source, {
+            organization: { id: organization.id, slug: organization.slug },
+            ...(options.audit !== undefined && { audit: options.audit }),
+            // --max-errors only makes sense when bad rows are skipped.
+            onError: options.onError ?? (options.maxErrors !== undefined ? 'skip' : 'strict'),
+            ...(options.maxErrors !== undefined && { maxErrors: options.maxErrors }),
+            ...(options.chunkSize !== undefined && { chunkBytes: options.chunkSize }),
+            ...(options.maxRecordSize !== undefined && { maxRecordBytes: options.maxRecordSize }),
+            ...(options.gzipLevel !== undefined && { gzipLevel: options.gzipLevel }),
+            byteLimit,
+            actor: { name: cliActor() },
+            signal,
+            onProgress: (p) => bar.update(p.bytes, p.totalBytes, p.phase),
+          });
           bar.clear();
           if (options.json) printJson(result);
           else process.stderr.write(`${summary(result)}\n`);

@@ -22,6 +22,7 @@ export async function filesCommand(options: { org: string; json?: boolean; limit
           storedBytes: f.storedBytes,
           rejectedRows: f.rejectedRowCount,
           createdAt: f.createdAt.toISOString(),
+          archivedAt: f.archive?.archivedAt.toISOString() ?? null,
         });
       }
       return;
@@ -35,7 +36,7 @@ export async function filesCommand(options: { org: string; json?: boolean; limit
         ['FILE ID', 'STATUS', 'ROWS', 'SIZE', 'STORED', 'CREATED', 'NAME'],
         files.map((f) => [
           f.id,
-          f.status,
+          f.archive ? `${f.status} (archived)` : f.status,
           f.rowCount ?? '',
           formatBytes(f.sizeBytes),
           f.storedBytes === null ? '' : formatBytes(f.storedBytes),

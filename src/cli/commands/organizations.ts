@@ -4,6 +4,7 @@ import { formatBytes } from '../../units.js';
 import { withServices } from '../context.js';
 import { parseSizeOption } from '../option-parsers.js';
 import { printJson, table } from '../output.js';
+import { registerOrganizationDelete } from './delete-organization.js';
 
 /** `ingest org create|list` (and further org subcommands registered beside these). */
 export function registerOrganizationCommands(program: Command): Command {
@@ -56,5 +57,6 @@ export function registerOrganizationCommands(program: Command): Command {
         );
       }),
     );
+  registerOrganizationDelete(org);
   return org;
 }

@@ -1,0 +1,71 @@
+import type pg from 'pg';
+import { deleteOrganizationRows, getOrganization, refreshTenantViews } from '../db/index.js';
+import { coerceError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { type ObjectStore, organizationPrefix } from '../storage/index.js';
+
+export interface OrganizationDeletion {
+  organization: string;
+  organizationId: string;
+  /** Rows deleted per table (schema.table), every tenant table listed. */
+  rows: Record<string, number>;
+  /** Objects deleted under orgs/<organization_id>/ (originals and archives). */
+  objects: number;
+  /** Unfinished multipart uploads aborted under the same prefix. */
+  uploadsAborted: number;
+}
+
+/**
+ * Deletes an organization and everything it has: its rows in every tenant table (found in the catalog,
+ * see listTenantTables) in one transaction as the login role, then every object under its prefix in
+ * the store, then refreshes the materialized views that carried its totals. Rows go first: a failure
+ * while deleting objects leaves only unreferenced objects, and running the deletion of objects again
+ * is what `deleteOrganizationObjects` is for.
+ */
+export async function deleteOrganization(
+  services: { pool: pg.Pool; store: ObjectStore; log: Logger },
+  slug: string,
+): Promise<OrganizationDeletion> {
+  const { pool, store } = services;
+  const organization = await getOrganization(pool, slug);
+  const log = services.log.child({ organizationId: organization.id, stage: 'org-delete' });
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  let rows: Record<string, number>;
+  try {
+    await client.query('BEGIN');
+    rows = await deleteOrganizationRows(client, organization.id);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch((rollbackErr) => {
+      broken = rollbackErr as Error;
+    });
+    throw coerceError(err, { organization: slug });
+  } finally {
+    client.release(broken);
+  }
+  const { objects, uploadsAborted } = await deleteOrganizationObjects(store, organization.id);
+  await refreshTenantViews(pool).catch((err) =>
+    log.warn({ err }, 'could not refresh the organization totals; the next refresh drops the row'),
+  );
+  log.info({ objects, uploadsAborted }, 'organization deleted');
+  return { organization: slug, organizationId: organization.id, rows, objects, uploadsAborted };
+}
+
+/** Deletes every object and unfinished upload under the organization's prefix. */
+export async function deleteOrganizationObjects(
+  store: ObjectStore,
+  organizationId: string,
+): Promise<{ objects: number; uploadsAborted: number }> {
+  const prefix = organizationPrefix(organizationId);
+  const uploadsAborted = (await store.abortIncompleteUploads?.(prefix, async () => true)) ?? 0;
+  let objects = 0;
+  // Collected first: deleting while paging a listing can skip keys on some stores.
+  const keys: string[] = [];
+  for await (const key of store.list(prefix)) keys.push(key);
+  for (const key of keys) {
+    await store.delete(key);
+    objects++;
+  }
+  return { objects, uploadsAborted };
+}

@@ -1,0 +1,96 @@
+import {
+  ChunkWriter,
+  clearArchive,
+  getFile,
+  lockFile,
+  logActivity,
+  unlockFile,
+  withTenant,
+} from '../db/index.js';
+import { IngestError } from '../errors.js';
+import type { ArchiveServices } from './archive-file.js';
+import { readArchive, verifiedChunkBytes } from './file-chunks.js';
+import { inTenantTransaction } from './tenant-transaction.js';
+import type { Actor } from './types.js';
+
+export interface RestoreResult {
+  fileId: string;
+  /** False when the file was not archived (nothing to do). */
+  restored: boolean;
+  chunks: number;
+}
+
+/**
+ * Brings an archived file's chunks back into PostgreSQL. One transaction loads every chunk from the
+ * archive object (each checked against its xxh64, the object against its SHA-256 and size, the count
+ * against the file row) and clears the archive marker; only after it commits is the archive object
+ * deleted. A failure leaves the file archived, as it was. Waits for the file's advisory lock.
+ */
+export async function restoreFile(
+  services: ArchiveServices,
+  organization: { id: string; slug: string },
+  fileId: string,
+  actor: Actor,
+): Promise<RestoreResult> {
+  const { pool, store } = services;
+  const log = services.log.child({ organizationId: organization.id, fileId, stage: 'restore' });
+  const found = /^[0-9a-f-]{36}$/i.test(fileId)
+    ? await withTenant(pool, organization.id, (db) => getFile(db, fileId))
+    : null;
+  if (found?.status !== 'ready') throw new IngestError('FILE_NOT_FOUND', `no file ${fileId}`, { fileId });
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await lockFile(client, organization.id, found.sha256);
+    try {
+      const file = await withTenant(pool, organization.id, (db) => getFile(db, fileId));
+      if (file?.status !== 'ready') throw new IngestError('FILE_NOT_FOUND', `no file ${fileId}`, { fileId });
+      const archive = file.archive;
+      if (!archive) return { fileId, restored: false, chunks: file.chunkCount ?? 0 };
+      const chunks = await inTenantTransaction(client, organization.id, async () => {
+        const writer = await ChunkWriter.open(client);
+        try {
+          for await (const chunk of readArchive(store, file)) {
+            await verifiedChunkBytes(chunk, fileId);
+            await writer.write({ ...chunk, compressedBytes: chunk.payload.length });
+          }
+        } catch (err) {
+          await writer.abort(err as Error);
+          throw err;
+        }
+        const n = await writer.finish(organization.id, fileId);
+        if (n !== file.chunkCount) {
+          throw new IngestError(
+            'CHECKSUM_MISMATCH',
+            `archive ${archive.key} holds ${n} chunks, file ${fileId} has ${file.chunkCount}`,
+            { fileId },
+          );
+        }
+        await clearArchive(client, organization.id, fileId);
+        await logActivity(client, {
+          organizationId: organization.id,
+          actor: actor.name,
+          apiKeyId: actor.apiKeyId ?? null,
+          clientAddress: actor.clientAddress ?? null,
+          action: 'file.restore',
+          targetType: 'file',
+          targetId: fileId,
+          details: { chunks: n },
+        });
+        return n;
+      });
+      // After the commit: a failure here leaves an unreferenced object (removed with the organization).
+      await store
+        .delete(archive.key)
+        .catch((err) => log.warn({ err }, 'could not delete a restored archive'));
+      log.info({ chunks }, 'file restored');
+      return { fileId, restored: true, chunks };
+    } finally {
+      await unlockFile(client, organization.id, found.sha256).catch((err) => {
+        broken = err as Error;
+      });
+    }
+  } finally {
+    client.release(broken);
+  }
+}
