@@ -48,8 +48,10 @@ export async function exportFile(
   const file = await getReadyFile(pool, organizationId, fileId);
   const { h64Raw } = await hasher;
   const dialect = file.dialect!;
+  // A destination closed early (an HTTP client that went away) never drains: stop instead of waiting.
   const write = async (bytes: Buffer | string): Promise<void> => {
-    if (!out.write(bytes)) await once(out, 'drain');
+    if (!out.destroyed && !out.write(bytes)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    if (out.destroyed) throw new IngestError('CANCELLED', `the export of file ${fileId} was closed early`);
   };
 
   if (options.normalize) {

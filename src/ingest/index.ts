@@ -4,4 +4,12 @@ export { formatCsvRecord } from './format-csv.js';
 export { ingest } from './ingest.js';
 export { recoverAbandonedFiles } from './recover-abandoned.js';
 export { openServices, type Services } from './services.js';
-export type { Actor, IngestOptions, IngestResult, IngestServices, IngestSource, Progress } from './types.js';
+export type {
+  Actor,
+  Admission,
+  IngestOptions,
+  IngestResult,
+  IngestServices,
+  IngestSource,
+  Progress,
+} from './types.js';

@@ -47,9 +47,14 @@ export async function ingest(
   const org = options.organization;
   const upload = await receiveUpload(source, services.spoolDir, options);
   const log = services.log.child({ organizationId: org.id, sha256: upload.sha256 });
+  let release: (() => void) | undefined;
   try {
+    release = await services.admission?.acquire(options.signal).catch((err: unknown) => {
+      throw new IngestError('CANCELLED', `ingest of ${upload.filename} was cancelled`, {}, { cause: err });
+    });
     return await ingestReceived(services, upload, options, settings, started, log);
   } finally {
+    release?.();
     await upload.cleanup();
   }
 }
