@@ -48,9 +48,10 @@ export async function processChunks(
       done(null, chunk);
     },
   });
-  const input = createReadStream(upload.path, { highWaterMark: READ_CHUNK, signal: options.signal }).pipe(
-    counter,
-  );
+  const file = createReadStream(upload.path, { highWaterMark: READ_CHUNK, signal: options.signal });
+  // pipe() does not forward errors: without this, an abort (signal) would leave the chunker waiting forever.
+  file.on('error', (err) => counter.destroy(err));
+  const input = file.pipe(counter);
   const source = await openChunks(input, {
     chunkBytes: settings.chunkBytes,
     maxRecordBytes: settings.maxRecordBytes,

@@ -1,15 +1,6 @@
 import type { Command } from 'commander';
-import {
-  findApiKeyOrganizationId,
-  getOrganization,
-  insertApiKey,
-  listApiKeys,
-  logActivity,
-  revokeApiKey,
-  withTenant,
-} from '../../db/index.js';
-import { IngestError } from '../../errors.js';
-import { generateApiKey, parseScopes, SCOPES } from '../../server/index.js';
+import { getOrganization, listApiKeys, withTenant } from '../../db/index.js';
+import { createApiKey, parseScopes, revokeApiKeyById, SCOPES } from '../../server/index.js';
 import { cliActor, withServices } from '../context.js';
 import { parseIntegerOption } from '../option-parsers.js';
 import { printJson, table } from '../output.js';
@@ -31,33 +22,20 @@ export function registerKeyCommands(program: Command): Command {
         const scopes = parseScopes(options.scopes);
         await withServices(async (services) => {
           const org = await getOrganization(services.pool, options.org);
-          const generated = generateApiKey();
-          const created = await withTenant(services.pool, org.id, async (db) => {
-            const stored = await insertApiKey(db, {
-              organizationId: org.id,
-              name: options.name,
-              prefix: generated.prefix,
-              secretSha256: generated.secretSha256,
-              scopes,
-              ...(options.rateLimit !== undefined && { rateLimitPerMinute: options.rateLimit }),
-            });
-            await logActivity(db, {
-              organizationId: org.id,
-              actor: cliActor(),
-              action: 'api_key.create',
-              targetType: 'api_key',
-              targetId: stored.id,
-              details: { name: stored.name, prefix: stored.prefix, scopes: stored.scopes },
-            });
-            return stored;
+          const { record: created, key: secretKey } = await createApiKey(services.pool, {
+            organizationId: org.id,
+            scopes,
+            name: options.name,
+            ...(options.rateLimit !== undefined && { rateLimitPerMinute: options.rateLimit }),
+            actor: cliActor(),
           });
           if (options.json) {
-            printJson({ id: created.id, key: generated.key, prefix: created.prefix, scopes: created.scopes });
+            printJson({ id: created.id, key: secretKey, prefix: created.prefix, scopes: created.scopes });
             return;
           }
           process.stdout.write(
             `created API key ${created.id} for ${org.slug} (prefix ${created.prefix}, scopes ${created.scopes.join(',')}, ${created.rateLimitPerMinute}/min)\n` +
-              `key: ${generated.key}\n` +
+              `key: ${secretKey}\n` +
               'Store it now: it is not shown again, and only its hash is kept.\n',
           );
         });
@@ -117,24 +95,7 @@ export function registerKeyCommands(program: Command): Command {
     .option('--json', 'as JSON')
     .action(async (id: string, options: { json?: boolean }) =>
       withServices(async (services) => {
-        const organizationId = await findApiKeyOrganizationId(services.pool, id);
-        const revoked = organizationId
-          ? await withTenant(services.pool, organizationId, async (db) => {
-              const key = await revokeApiKey(db, id);
-              if (key) {
-                await logActivity(db, {
-                  organizationId,
-                  actor: cliActor(),
-                  action: 'api_key.revoke',
-                  targetType: 'api_key',
-                  targetId: key.id,
-                  details: { prefix: key.prefix },
-                });
-              }
-              return key;
-            })
-          : null;
-        if (!revoked) throw new IngestError('KEY_NOT_FOUND', `no API key ${id}`, { keyId: id });
+        const revoked = await revokeApiKeyById(services.pool, id, cliActor());
         if (options.json) printJson({ id: revoked.id, revokedAt: revoked.revokedAt?.toISOString() ?? null });
         else process.stdout.write(`revoked API key ${revoked.id} (prefix ${revoked.prefix})\n`);
       }),
