@@ -35,6 +35,15 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
   const ctx: RouteContext = { services: options.services, maxUploadBytes: options.maxUploadBytes, uploads };
 
   app.decorateRequest('principal', null);
+  // Once closing, every response ends its connection: a keep-alive connection that turns idle after
+  // close() began would otherwise hold shutdown until its keep-alive timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   // The body stays a stream: ingest() reads it, hashing and spooling as it goes.
   app.addContentTypeParser(RAW_CONTENT_TYPES, (_request, payload, done) => done(null, payload));
   app.register(multipart);
