@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/run-cli.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { json, startTestServer, type TestServer } from './support/server.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 async function errorOf(res: Response): Promise<{ code: string; message: string }> {
-  return (await res.json()).error;
+  return (await json(res)).error;
 }
 
 describe('API key authentication', () => {
@@ -129,28 +129,28 @@ describe('ingest key create|list|revoke', () => {
       cliEnv,
     );
     expect(created.code, created.stderr).toBe(0);
-    const json = JSON.parse(created.stdout);
-    expect(Object.keys(json).sort()).toEqual(['id', 'key', 'prefix', 'scopes']);
-    expect(json.key).toMatch(/^ik_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
-    expect(json.key).toContain(json.prefix);
-    expect(json.scopes).toEqual(['files:read', 'files:write']);
-    expect((await t.request('/v1/usage', json.key)).status).toBe(200);
+    const made = JSON.parse(created.stdout);
+    expect(Object.keys(made).sort()).toEqual(['id', 'key', 'prefix', 'scopes']);
+    expect(made.key).toMatch(/^ik_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
+    expect(made.key).toContain(made.prefix);
+    expect(made.scopes).toEqual(['files:read', 'files:write']);
+    expect((await t.request('/v1/usage', made.key)).status).toBe(200);
 
     const listed = await runCli(['key', 'list', '--org', 'cli-keys', '--json'], cliEnv);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).not.toContain(json.key.slice(-43));
+    expect(listed.stdout).not.toContain(made.key.slice(-43));
     expect(JSON.parse(listed.stdout)).toMatchObject({
-      id: json.id,
+      id: made.id,
       name: 'ci',
-      prefix: json.prefix,
+      prefix: made.prefix,
       rateLimitPerMinute: 100,
       revokedAt: null,
       lastUsedAt: expect.any(String),
     });
 
-    const revoked = await runCli(['key', 'revoke', json.id], cliEnv);
+    const revoked = await runCli(['key', 'revoke', made.id], cliEnv);
     expect(revoked.code).toBe(0);
-    expect((await t.request('/v1/usage', json.key)).status).toBe(401);
+    expect((await t.request('/v1/usage', made.key)).status).toBe(401);
     expect(
       (await runCli(['key', 'revoke', '00000000-0000-4000-8000-000000000000'], cliEnv)).stderr,
     ).toContain('KEY_NOT_FOUND');
@@ -163,6 +163,6 @@ describe('ingest key create|list|revoke', () => {
       [org.id],
     );
     expect(rows.map((r) => r.action)).toEqual(['api_key.create', 'api_key.revoke']);
-    expect(rows.every((r) => r.target_id === json.id && !r.details.includes(json.key.slice(-43)))).toBe(true);
+    expect(rows.every((r) => r.target_id === made.id && !r.details.includes(made.key.slice(-43)))).toBe(true);
   });
 });

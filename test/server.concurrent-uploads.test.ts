@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPoolReleased } from './support/database.js';
 import { csvOfSize } from './support/raw-http.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { json, startTestServer, type TestServer } from './support/server.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -24,7 +24,7 @@ describe('concurrent uploads', () => {
     const { key, organization } = await t.key('twenty');
     const bodies = Array.from({ length: 20 }, (_, i) => csvOfSize(50_000 + i * 1000, i));
     const responses = await Promise.all(bodies.map((b, i) => upload(key, b, `part-${i}.csv`)));
-    const results = await Promise.all(responses.map((r) => r.json()));
+    const results = await Promise.all(responses.map((r) => json(r)));
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(201));
     results.forEach((r, i) => {
       expect(r).toMatchObject({ filename: `part-${i}.csv`, bytes: bodies[i]!.length, duplicate: false });
@@ -44,7 +44,7 @@ describe('concurrent uploads', () => {
     const responses = await Promise.all(
       Array.from({ length: 10 }, (_, i) => upload(key, body, `same-${i}.csv`)),
     );
-    const results = await Promise.all(responses.map((r) => r.json()));
+    const results = await Promise.all(responses.map((r) => json(r)));
     const statuses = responses.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1);

@@ -6,6 +6,7 @@ import { createOrganization } from '../src/db/index.js';
 import { createApiKey } from '../src/server/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { type ServeProcess, spawnServe } from './support/serve-process.js';
+import { json } from './support/server.js';
 
 let db: TestDatabase;
 let home: string;
@@ -62,7 +63,7 @@ describe('rate limits across server processes', () => {
         const retryAfter = Number(limited.headers.get('retry-after'));
         expect(retryAfter).toBeGreaterThanOrEqual(1);
         expect(retryAfter).toBeLessThanOrEqual(60);
-        expect((await limited.json()).error).toMatchObject({ code: 'RATE_LIMITED', limit: LIMIT });
+        expect((await json(limited)).error).toMatchObject({ code: 'RATE_LIMITED', limit: LIMIT });
       }
       return;
     }

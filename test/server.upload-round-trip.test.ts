@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPoolReleased } from './support/database.js';
-import { NO_TRACES, startTestServer, type TestServer } from './support/server.js';
+import { json, NO_TRACES, startTestServer, type TestServer } from './support/server.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -25,7 +25,7 @@ describe('POST /v1/files then read it back', () => {
       body: sample,
     });
     expect(created.status).toBe(201);
-    const result = await created.json();
+    const result = await json(created);
     expect(result).toMatchObject({
       organization: 'round-trip',
       filename: 'sample.csv',
@@ -47,11 +47,11 @@ describe('POST /v1/files then read it back', () => {
       body: sample,
     });
     expect(again.status).toBe(200);
-    expect(await again.json()).toMatchObject({ duplicate: true, fileId, rows: 10 });
+    expect(await json(again)).toMatchObject({ duplicate: true, fileId, rows: 10 });
 
     const list = await t.request('/v1/files', key);
     expect(list.status).toBe(200);
-    const listed = await list.json();
+    const listed = await json(list);
     expect(listed.nextCursor).toBeNull();
     expect(listed.files).toEqual([
       expect.objectContaining({
@@ -65,14 +65,14 @@ describe('POST /v1/files then read it back', () => {
 
     const got = await t.request(`/v1/files/${fileId}`, key);
     expect(got.status).toBe(200);
-    const detail = await got.json();
+    const detail = await json(got);
     expect(detail).toMatchObject({ fileId, status: 'ready', delimiter: ',', encoding: 'utf-8' });
     expect(detail.schema).toHaveLength(8);
     expect(detail.auditId).toMatch(/^[0-9a-f-]{36}$/);
 
     const metrics = await t.request(`/v1/files/${fileId}/metrics`, key);
     expect(metrics.status).toBe(200);
-    const body = await metrics.json();
+    const body = await json(metrics);
     expect(body.fileId).toBe(fileId);
     expect(body.metrics).toContainEqual(
       expect.objectContaining({ metricType: 'row_count', numericValue: 10 }),
@@ -84,7 +84,7 @@ describe('POST /v1/files then read it back', () => {
     expect(content.headers.get('content-disposition')).toContain('sample.csv');
     expect(Buffer.from(await content.arrayBuffer()).equals(sample)).toBe(true);
 
-    const usage = await (await t.request('/v1/usage', key)).json();
+    const usage = await json(await t.request('/v1/usage', key));
     expect(usage).toEqual({
       organization: 'round-trip',
       usedBytes: sample.length,
@@ -94,11 +94,11 @@ describe('POST /v1/files then read it back', () => {
 
     const deleted = await t.request(`/v1/files/${fileId}`, key, { method: 'DELETE' });
     expect(deleted.status).toBe(200);
-    expect(await deleted.json()).toEqual({ fileId, deleted: true });
+    expect(await json(deleted)).toEqual({ fileId, deleted: true });
     expect((await t.request(`/v1/files/${fileId}`, key)).status).toBe(404);
     expect((await t.request(`/v1/files/${fileId}`, key, { method: 'DELETE' })).status).toBe(404);
     expect(await t.traces(organization.id)).toEqual(NO_TRACES);
-    expect((await (await t.request('/v1/usage', key)).json()).usedBytes).toBe(0);
+    expect((await json(await t.request('/v1/usage', key))).usedBytes).toBe(0);
 
     // Each upload and the delete are in the activity log, with the key and the client's address.
     const { rows } = await t.env.admin.query(
@@ -120,7 +120,7 @@ describe('POST /v1/files then read it back', () => {
     form.append('file', new Blob([bytes], { type: 'text/csv' }), 'cities.csv');
     const created = await t.request('/v1/files', key, { method: 'POST', body: form });
     expect(created.status).toBe(201);
-    const result = await created.json();
+    const result = await json(created);
     expect(result).toMatchObject({ filename: 'cities.csv', rows: 3, columns: 3, delimiter: ';' });
 
     const original = await t.request(`/v1/files/${result.fileId}/content`, key);
@@ -141,14 +141,14 @@ describe('POST /v1/files then read it back', () => {
         body: `n,square\n${i},${i * i}\n`,
       });
       expect(res.status).toBe(201);
-      ids.push((await res.json()).fileId);
+      ids.push((await json(res)).fileId);
     }
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
       const query: string = cursor ? `&cursor=${cursor}` : '';
-      const page = await (await t.request(`/v1/files?limit=2${query}`, key)).json();
+      const page = await json(await t.request(`/v1/files?limit=2${query}`, key));
       seen.push(...page.files.map((f: { fileId: string }) => f.fileId));
       cursor = page.nextCursor;
       pages++;
@@ -157,7 +157,7 @@ describe('POST /v1/files then read it back', () => {
     expect(seen).toEqual([...ids].reverse());
     const bad = await t.request('/v1/files?cursor=nonsense', key);
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toMatchObject({ code: 'INVALID_OPTION', option: 'cursor' });
+    expect((await json(bad)).error).toMatchObject({ code: 'INVALID_OPTION', option: 'cursor' });
   });
 
   it('answers bad CSV with 400, the code and the line, and keeps nothing of it', async () => {
@@ -168,7 +168,7 @@ describe('POST /v1/files then read it back', () => {
       body: await readFile('fixtures/field-count-mismatch.csv'),
     });
     expect(res.status).toBe(400);
-    const { error } = await res.json();
+    const { error } = await json(res);
     expect(error).toMatchObject({ code: 'FIELD_COUNT_MISMATCH', line: 4, file: 'bad.csv' });
     expect(error.message).toContain('line 4');
     expect(await t.traces(organization.id)).toEqual(NO_TRACES);
@@ -179,43 +179,43 @@ describe('POST /v1/files then read it back', () => {
       body: await readFile('fixtures/field-count-mismatch.csv'),
     });
     expect(skipped.status).toBe(201);
-    expect((await skipped.json()).rejectedRows).toBe(1);
+    expect((await json(skipped)).rejectedRows).toBe(1);
   });
 
   it('refuses other media types, unknown query values and unknown routes with JSON errors', async () => {
     const { key } = await t.key('refusals');
-    const json = await t.request('/v1/files', key, {
+    const asJson = await t.request('/v1/files', key, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{}',
     });
-    expect(json.status).toBe(415);
-    expect((await json.json()).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(asJson.status).toBe(415);
+    expect((await json(asJson)).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     const policy = await t.request('/v1/files?on_error=maybe', key, {
       method: 'POST',
       headers: { 'content-type': 'text/csv' },
       body: 'a\n1\n',
     });
     expect(policy.status).toBe(400);
-    expect((await policy.json()).error).toMatchObject({ code: 'INVALID_OPTION', option: 'on_error' });
+    expect((await json(policy)).error).toMatchObject({ code: 'INVALID_OPTION', option: 'on_error' });
     const empty = await t.request('/v1/files', key, {
       method: 'POST',
       headers: { 'content-type': 'text/csv' },
       body: '',
     });
     expect(empty.status).toBe(400);
-    expect((await empty.json()).error.code).toBe('EMPTY_FILE');
+    expect((await json(empty)).error.code).toBe('EMPTY_FILE');
     const missing = await t.request('/v1/nothing-here', key);
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error.code).toBe('ROUTE_NOT_FOUND');
+    expect((await json(missing)).error.code).toBe('ROUTE_NOT_FOUND');
   });
 
   it('answers /healthz and /readyz without a key', async () => {
     const health = await t.request('/healthz', undefined);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok' });
+    expect(await json(health)).toEqual({ status: 'ok' });
     const ready = await t.request('/readyz', undefined);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready' });
+    expect(await json(ready)).toEqual({ status: 'ready' });
   });
 });

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChunkWriter, enterTenant } from '../src/db/index.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { json, startTestServer, type TestServer } from './support/server.js';
 
 let t: TestServer;
 interface Tenant {
@@ -23,7 +23,7 @@ async function seedTenant(slug: string, csv: Buffer): Promise<Tenant> {
     body: csv,
   });
   expect(res.status).toBe(201);
-  const result = await res.json();
+  const result = await json(res);
   expect(result.rejectedRows).toBe(1);
   await t.env.admin.query(
     `INSERT INTO tenant.organization_members (organization_id, member_email, role) VALUES ($1, $2, 'owner')`,
@@ -59,16 +59,16 @@ describe('HTTP isolation', () => {
       const missing = await t.request(path.replace(':id', never), a.key, { method });
       expect(theirs.status, `${method} ${path}`).toBe(404);
       expect(missing.status).toBe(404);
-      const theirsBody = JSON.stringify(await theirs.json()).replaceAll(b.fileId, 'ID');
-      const missingBody = JSON.stringify(await missing.json()).replaceAll(never, 'ID');
+      const theirsBody = JSON.stringify(await json(theirs)).replaceAll(b.fileId, 'ID');
+      const missingBody = JSON.stringify(await json(missing)).replaceAll(never, 'ID');
       expect(theirsBody).toBe(missingBody);
     }
     // B's file is untouched, and A's listing and usage know nothing of it.
     expect((await t.request(`/v1/files/${b.fileId}`, b.key)).status).toBe(200);
-    const listed = await (await t.request('/v1/files', a.key)).json();
+    const listed = await json(await t.request('/v1/files', a.key));
     expect(listed.files.map((f: { fileId: string }) => f.fileId)).toEqual([a.fileId]);
-    const usage = await (await t.request('/v1/usage', a.key)).json();
-    const own = await (await t.request(`/v1/files/${a.fileId}`, a.key)).json();
+    const usage = await json(await t.request('/v1/usage', a.key));
+    const own = await json(await t.request(`/v1/files/${a.fileId}`, a.key));
     expect(usage.usedBytes).toBe(own.bytes);
   });
 });

@@ -19,7 +19,7 @@ import {
   unlockFile,
   withTenant,
 } from '../db/index.js';
-import { coerceError, IngestError } from '../errors.js';
+import { coerceError, IngestError, isIngestError } from '../errors.js';
 import { metricRows, summarize } from '../metrics/index.js';
 import { originalObjectKey } from '../storage/index.js';
 import { type ChunkSettings, processChunks } from './process-chunks.js';
@@ -136,7 +136,7 @@ async function ingestReceived(
       fileLog.info({ rows: result.rows, chunks: result.chunks, seconds: result.seconds }, 'ingest finished');
       return result;
     } catch (err) {
-      const error = coerceError(err, { file: upload.filename, organization: org.slug });
+      const error = cancelledOrCoerced(err, options, { file: upload.filename, organization: org.slug });
       if (error.code === 'DATABASE_UNAVAILABLE') broken = error;
       fileLog.warn({ err: error, code: error.code, line: error.context.line }, 'ingest failed');
       await storeOriginal.catch(() => undefined);
@@ -309,6 +309,20 @@ async function discardAttempt(
     );
   });
   if (objectKey) await services.store.delete(objectKey);
+}
+
+/**
+ * An abort surfaces from whichever stream or query noticed it first, often as a bare AbortError: once the
+ * signal fired, anything but a coded input error is reported as CANCELLED.
+ */
+function cancelledOrCoerced(
+  err: unknown,
+  options: IngestOptions,
+  context: { file: string; organization: string },
+): IngestError {
+  const error = coerceError(err, context);
+  if (!options.signal?.aborted || (isIngestError(err) && error.code !== 'INTERNAL')) return error;
+  return new IngestError('CANCELLED', `ingest of ${context.file} was cancelled`, context, { cause: err });
 }
 
 function duplicateResult(file: FileRecord, options: IngestOptions, started: number): IngestResult {

@@ -89,3 +89,26 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** What the API's JSON bodies may hold, typed loosely enough for assertions. */
+export interface ApiBody {
+  error: { code: string; message: string; [key: string]: unknown };
+  files: Array<{ fileId: string; [key: string]: unknown }>;
+  nextCursor: string | null;
+  metrics: Array<{ metricType: string; [key: string]: unknown }>;
+  schema: unknown[];
+  fileId: string;
+  filename: string;
+  duplicate: boolean;
+  bytes: number;
+  rows: number;
+  rejectedRows: number;
+  usedBytes: number;
+  auditId: string | null;
+  [key: string]: unknown;
+}
+
+/** A response's JSON body. */
+export async function json(res: Response): Promise<ApiBody> {
+  return (await res.json()) as ApiBody;
+}
