@@ -39,6 +39,21 @@ describe('upload limits', () => {
     expect(ok.status).toBe(201);
   });
 
+  it('answers 413 for a multipart file past the maximum, and 400 for a form without a file field', async () => {
+    const { key, organization } = await t.key('too-large-multipart');
+    const form = new FormData();
+    form.append('file', new Blob([csvOfSize(MAX_UPLOAD + 10_000, 4)]), 'big.csv');
+    const res = await t.request('/v1/files', key, { method: 'POST', body: form });
+    expect(res.status).toBe(413);
+    expect((await json(res)).error.code).toBe('UPLOAD_TOO_LARGE');
+    const noFile = new FormData();
+    noFile.append('notes', 'no file here');
+    const refused = await t.request('/v1/files', key, { method: 'POST', body: noFile });
+    expect(refused.status).toBe(400);
+    expect((await json(refused)).error).toMatchObject({ code: 'INVALID_OPTION', option: 'file' });
+    expect(await t.traces(organization.id)).toEqual(NO_TRACES);
+  });
+
   it('refuses an upload over quota from its Content-Length before the body is sent', async () => {
     const { key, organization } = await quotaOrg('quota-declared', 50_000);
     const { req, response } = openUpload(`${t.url}/v1/files`, key, { 'content-length': '100000' });

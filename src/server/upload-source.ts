@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { IngestError } from '../errors.js';
-import type { IngestSource } from '../ingest/index.js';
+import type { IngestOptions, IngestSource } from '../ingest/index.js';
 
 /** Content types whose body is the CSV itself (registered with a pass-through parser in app.ts). */
 export const RAW_CONTENT_TYPES = ['text/csv', 'application/octet-stream'];
@@ -21,12 +21,12 @@ const DEFAULT_FILENAME = 'upload.csv';
 export async function uploadSource(
   request: FastifyRequest,
   filename: string | undefined,
-  maxPartBytes: number,
+  byteLimit: NonNullable<IngestOptions['byteLimit']>,
 ): Promise<IngestSource> {
   if (request.isMultipart()) {
     const part = await request.file({
       // One byte more than the pipeline accepts, so its own limit (with its error code) trips first.
-      limits: { files: 1, fileSize: maxPartBytes + 1, fields: 20, fieldSize: 1024, parts: 21 },
+      limits: { files: 1, fileSize: byteLimit.bytes + 1, fields: 20, fieldSize: 1024, parts: 21 },
     });
     if (part?.fieldname !== 'file') {
       part?.file.resume();
@@ -43,14 +43,19 @@ export async function uploadSource(
       `send the CSV as ${RAW_CONTENT_TYPES.join(' or ')}, or as multipart/form-data with a "file" field`,
     );
   }
+  const name = safeFilename(filename);
+  const declared = declaredLength(request);
+  // Refused before a byte of the body is read.
+  if (declared !== undefined && declared > byteLimit.bytes) {
+    throw new IngestError(byteLimit.code, byteLimit.message, { file: name, bytes: declared });
+  }
   const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
   body.on('error', (err) => stream.destroy(err));
   body.pipe(stream);
-  const declared = declaredLength(request);
   return {
     kind: 'stream',
     stream,
-    filename: safeFilename(filename),
+    filename: name,
     ...(declared !== undefined && { declaredBytes: declared }),
   };
 }

@@ -22,7 +22,7 @@ export function uploadRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const onError = choiceParam(query, 'on_error', ['strict', 'skip'] as const);
       const maxErrors = integerParam(query, 'max_errors', 0, Number.MAX_SAFE_INTEGER);
       const byteLimit = await uploadLimit(ctx.services.pool, principal, ctx.maxUploadBytes);
-      const source = await uploadSource(request, filename, byteLimit.bytes);
+      const source = await uploadSource(request, filename, byteLimit);
       const result = await ingest(ctx.services, source, {
         organization: { id: principal.organizationId, slug: principal.organizationSlug },
         ...(audit !== undefined && { audit }),
