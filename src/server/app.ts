@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { IngestServices } from '../ingest/index.js';
@@ -5,10 +6,7 @@ import type { Logger } from '../logger.js';
 import type { RouteContext } from './context.js';
 import { errorBody, toIngestError } from './error-response.js';
 import { InFlightUploads } from './in-flight-uploads.js';
-import { fileRoutes } from './routes/files.js';
-import { healthRoutes } from './routes/health.js';
-import { uploadRoutes } from './routes/upload.js';
-import { usageRoutes } from './routes/usage.js';
+import { fileRoutes, healthRoutes, uploadRoutes, usageRoutes } from './routes/index.js';
 import { RAW_CONTENT_TYPES } from './upload-source.js';
 
 export interface AppOptions {
@@ -30,7 +28,7 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     requestTimeout: 0,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    genReqId: () => crypto.randomUUID(),
+    genReqId: () => randomUUID(),
   });
   const ctx: RouteContext = { services: options.services, maxUploadBytes: options.maxUploadBytes, uploads };
 
