@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { revokeApiKeyById } from '../src/server/index.js';
 import { runCli } from './support/run-cli.js';
 import { json, startTestServer, type TestServer } from './support/server.js';
 
@@ -55,7 +57,6 @@ describe('API key authentication', () => {
     const before = await t.env.admin.query('SELECT last_used_at FROM tenant.api_keys WHERE id = $1', [id]);
     expect(before.rows[0].last_used_at).toBeInstanceOf(Date);
 
-    const { revokeApiKeyById } = await import('../src/server/index.js');
     await revokeApiKeyById(t.env.services.pool, id, 'test');
     const res = await t.request('/v1/usage', key);
     expect(res.status).toBe(401);
@@ -93,7 +94,6 @@ describe('API key authentication', () => {
       [id],
     );
     expect(rows[0].row).not.toContain(secret);
-    const { createHash } = await import('node:crypto');
     const stored = await t.env.admin.query('SELECT secret_sha256 FROM tenant.api_keys WHERE id = $1', [id]);
     expect(stored.rows[0].secret_sha256.equals(createHash('sha256').update(secret).digest())).toBe(true);
   });

@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import type { Organization } from '../../src/db/index.js';
 import { logger } from '../../src/logger.js';
 import { createApiKey, type RunningServer, type Scope, startServer } from '../../src/server/index.js';
@@ -34,7 +35,6 @@ export async function startTestServer(options: { maxUploadBytes?: number } = {})
     port: 0,
     log: logger,
   });
-  const { readdir } = await import('node:fs/promises');
   return {
     env,
     server,
