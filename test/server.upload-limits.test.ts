@@ -103,6 +103,24 @@ describe('upload limits', () => {
     });
   });
 
+  it('never lets uploads running side by side pass the quota together', async () => {
+    const { key, organization } = await quotaOrg('quota-concurrent', 100_000);
+    const bodies = [0, 1, 2, 3].map((i) => csvOfSize(40_000, 10 + i));
+    const responses = await Promise.all(
+      bodies.map((body) =>
+        t.request('/v1/files', key, { method: 'POST', headers: { 'content-type': 'text/csv' }, body }),
+      ),
+    );
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses).toEqual([201, 201, 403, 403]);
+    for (const r of responses.filter((r) => r.status === 403)) {
+      expect((await json(r)).error.code).toBe('QUOTA_EXCEEDED');
+    }
+    expect(await t.traces(organization.id)).toMatchObject({ files: 2, objects: 2, spool: 0 });
+    const usage = await json(await t.request('/v1/usage', key));
+    expect(usage.usedBytes).toBeLessThanOrEqual(100_000);
+  });
+
   it('keeps nothing when the client disconnects while its body is being received', async () => {
     const { key, organization } = await t.key('abort-receiving');
     const { req, response } = openUpload(`${t.url}/v1/files`, key);

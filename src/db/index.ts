@@ -50,4 +50,4 @@ export {
 export { createPool, type Queryable } from './pool.js';
 export { insertRejectedRows, listRejectedRows, type RejectedRowRecord } from './rejected-rows.js';
 export { APP_ROLE, enterTenant, withAppRole, withTenant } from './tenant-context.js';
-export { type StorageUsage, storageUsage } from './usage.js';
+export { reserveStorage, type StorageUsage, storageUsage } from './usage.js';

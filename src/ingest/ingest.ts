@@ -15,6 +15,7 @@ import {
   insertRejectedRows,
   logActivity,
   markFileReady,
+  reserveStorage,
   tryLockFile,
   unlockFile,
   withTenant,
@@ -95,6 +96,7 @@ async function ingestReceived(
 
     const objectKey = originalObjectKey(org.id, upload.sha256);
     const fileId = await withTenant(services.pool, org.id, async (db) => {
+      await reserveStorage(db, org.id, upload.bytes);
       const auditId = options.audit ? await ensureAudit(db, org.id, options.audit) : null;
       return claimFile(db, {
         organizationId: org.id,

@@ -6,9 +6,9 @@ import { formatBytes } from '../units.js';
 import type { Principal } from './authenticate.js';
 
 /**
- * The byte limit of one upload: the configured maximum, or what is left of the organization's quota
- * when that is less. Usage is read when the upload starts; uploads running side by side may together
- * pass the quota by at most their own sizes.
+ * The byte limit of one upload while it streams in: the configured maximum, or what is left of the
+ * organization's quota when that is less, as of the upload's start. This refuses early; the exact
+ * check, serialized across concurrent uploads, is reserveStorage() when the file row is claimed.
  */
 export async function uploadLimit(
   pool: pg.Pool,
