@@ -39,7 +39,7 @@ describe('upload limits', () => {
     expect(ok.status).toBe(201);
   });
 
-  it('answers 413 for a multipart file past the maximum, and 400 for a form without a file field', async () => {
+  it('answers 413 for a multipart file past the maximum, 403 past the quota, 400 without a file field', async () => {
     const { key, organization } = await t.key('too-large-multipart');
     const form = new FormData();
     form.append('file', new Blob([csvOfSize(MAX_UPLOAD + 10_000, 4)]), 'big.csv');
@@ -52,6 +52,14 @@ describe('upload limits', () => {
     expect(refused.status).toBe(400);
     expect((await json(refused)).error).toMatchObject({ code: 'INVALID_OPTION', option: 'file' });
     expect(await t.traces(organization.id)).toEqual(NO_TRACES);
+
+    const quota = await quotaOrg('quota-multipart', 20_000);
+    const overQuota = new FormData();
+    overQuota.append('file', new Blob([csvOfSize(30_000, 5)]), 'over.csv');
+    const res2 = await t.request('/v1/files', quota.key, { method: 'POST', body: overQuota });
+    expect(res2.status).toBe(403);
+    expect((await json(res2)).error.code).toBe('QUOTA_EXCEEDED');
+    expect(await t.traces(quota.organization.id)).toEqual(NO_TRACES);
   });
 
   it('refuses an upload over quota from its Content-Length before the body is sent', async () => {

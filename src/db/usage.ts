@@ -46,15 +46,20 @@ export async function reserveStorage(db: Queryable, organizationId: string, byte
     [organizationId],
   );
   if (!quota[0] || quota[0].storage_quota_bytes === null) return;
-  const { rows } = await db.query<{ slug: string; quota: string | null; used: string }>(
-    `SELECT slug, storage_quota_bytes AS quota, tenant.calculate_storage_usage(id) AS used
-     FROM tenant.organizations WHERE id = $1 FOR NO KEY UPDATE`,
+  const { rows } = await db.query<{ slug: string; quota: string | null }>(
+    `SELECT slug, storage_quota_bytes AS quota FROM tenant.organizations WHERE id = $1 FOR NO KEY UPDATE`,
     [organizationId],
   );
   const row = rows[0];
   if (!row || row.quota === null) return;
+  // A statement of its own, after the lock: under READ COMMITTED its snapshot includes the files claimed
+  // by the transactions that held the lock before (the locking statement's snapshot predates them).
+  const { rows: usage } = await db.query<{ used: string }>(
+    'SELECT tenant.calculate_storage_usage($1) AS used',
+    [organizationId],
+  );
   const quotaBytes = Number(row.quota);
-  const used = Number(row.used);
+  const used = Number(usage[0]!.used);
   if (used + bytes > quotaBytes) {
     throw new IngestError(
       'QUOTA_EXCEEDED',

@@ -25,8 +25,10 @@ export async function uploadSource(
 ): Promise<IngestSource> {
   if (request.isMultipart()) {
     const part = await request.file({
-      // One byte more than the pipeline accepts, so its own limit (with its error code) trips first.
+      // The pipeline's byte limit decides (with its own code: UPLOAD_TOO_LARGE or QUOTA_EXCEEDED); busboy
+      // only stops reading one byte past it, which that limit has refused by then.
       limits: { files: 1, fileSize: byteLimit.bytes + 1, fields: 20, fieldSize: 1024, parts: 21 },
+      throwFileSizeLimit: false,
     });
     if (part?.fieldname !== 'file') {
       part?.file.resume();
