@@ -31,7 +31,13 @@ export const ERROR_CODES = {
   FORBIDDEN: { status: 403, summary: 'The API key lacks the scope this endpoint needs.' },
   RATE_LIMITED: { status: 429, summary: "The API key's per-minute request limit is used up." },
   CANCELLED: { status: 499, summary: 'The ingest was cancelled (signal or client disconnect).' },
+  ROUTE_NOT_FOUND: { status: 404, summary: 'No HTTP endpoint has that method and path.' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    summary: 'The request body is neither text/csv (or application/octet-stream) nor multipart/form-data.',
+  },
   // Faults of the system around ingest. 5xx: retrying may succeed.
+  SHUTTING_DOWN: { status: 503, summary: 'The server is shutting down; retry on another instance.' },
   DATABASE_UNAVAILABLE: { status: 503, summary: 'PostgreSQL could not be reached or stopped answering.' },
   DATABASE_ERROR: { status: 500, summary: 'PostgreSQL refused a statement.' },
   STORAGE_ERROR: { status: 502, summary: 'The object store failed to store or return an object.' },

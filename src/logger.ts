@@ -11,7 +11,15 @@ export const logger: Logger = pino(
     name: 'ingest',
     level: process.env.INGEST_LOG_LEVEL ?? 'warn',
     redact: {
-      paths: ['key', 'secret', 'apiKey', 'authorization', 'headers.authorization', 'password'],
+      paths: [
+        'key',
+        'secret',
+        'apiKey',
+        'authorization',
+        'headers.authorization',
+        'req.headers.authorization',
+        'password',
+      ],
       censor: '[redacted]',
     },
   },

@@ -18,7 +18,7 @@ async function exported(orgId: string, fileId: string, normalize = false): Promi
   const out = new PassThrough();
   const parts: Buffer[] = [];
   out.on('data', (b: Buffer) => parts.push(b));
-  await exportFile(env.services.pool, orgId, fileId, out, { normalize });
+  await exportFile(env.services.pool, orgId, fileId, out, { normalize, store: env.services.store });
   out.end();
   return Buffer.concat(parts);
 }

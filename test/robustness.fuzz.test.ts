@@ -96,7 +96,10 @@ async function normalized(organizationId: string, fileId: string): Promise<strin
       done();
     },
   });
-  await exportFile(env.services.pool, organizationId, fileId, sink, { normalize: true });
+  await exportFile(env.services.pool, organizationId, fileId, sink, {
+    normalize: true,
+    store: env.services.store,
+  });
   return Buffer.concat(parts).toString('utf8');
 }
 

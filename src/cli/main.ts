@@ -21,7 +21,8 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  let exitCode: number = EXIT.ok;
+  // Set by commands that decide their own exit code; `serve` sets 0 after a signal-driven graceful stop.
+  let exitCode: number | undefined;
   const program = buildProgram(controller.signal, (code) => {
     exitCode = code;
   });
@@ -41,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     if (isIngestError(err) && err.code === 'INVALID_OPTION') return EXIT.usage;
     return EXIT.failed;
   }
-  return interrupted ? EXIT.interrupted : exitCode;
+  return exitCode ?? (interrupted ? EXIT.interrupted : EXIT.ok);
 }
 
 main(process.argv).then(

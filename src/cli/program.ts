@@ -1,14 +1,17 @@
 import { Command, Option } from 'commander';
 import { LIMITS } from '../limits.js';
 import { formatBytes } from '../units.js';
+import { registerKeyCommands } from './commands/api-keys.js';
 import { dbStartCommand, dbStatusCommand, dbStopCommand, migrateCommand } from './commands/database.js';
 import { exportCommand } from './commands/export-file.js';
 import { ingestFilesCommand } from './commands/ingest-files.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { filesCommand } from './commands/list-files.js';
 import { registerOrganizationCommands } from './commands/organizations.js';
+import { serveCommand } from './commands/serve.js';
 import { metricsCommand } from './commands/show-metrics.js';
 import { parseIntegerOption, parseSizeOption } from './option-parsers.js';
+import { EXIT } from './output.js';
 
 /**
  * The `ingest` command line. Each action resolves to an exit code (see EXIT) so main() can close
@@ -72,6 +75,8 @@ Examples:
   ingest export <fileId> -o copy.csv         rebuild a file (byte-identical for UTF-8 input)
   ingest s3://bucket/data.csv --org acme     ingest an object from a bucket
   ingest archive --org acme --older-than 90d move old files' chunks to the object store
+  ingest key create --org acme --scopes files:read,files:write
+  ingest serve --port 8080                   the HTTP API
 
 Exit codes: 0 all files ingested, 1 a file failed, 2 usage error, 130 interrupted.
 Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL, INGEST_S3_BUCKET (see README).`,
@@ -130,6 +135,23 @@ Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL, INGEST_S3_BUCKET (see 
 
   registerOrganizationCommands(program);
   registerLifecycleCommands(program);
+  registerKeyCommands(program);
+
+  program
+    .command('serve')
+    .description('run the HTTP API (POST /v1/files and the rest; see README, "HTTP API") until SIGTERM')
+    .option('--port <n>', 'TCP port (0: any free port)', parseIntegerOption(0, 65_535), 8080)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option(
+      '--grace <seconds>',
+      'at shutdown, wait this long for in-flight requests before aborting uploads',
+      parseIntegerOption(0, 3600),
+      30,
+    )
+    .action(async (options: { port: number; host: string; grace: number }) => {
+      await serveCommand(options, signal);
+      setExitCode(EXIT.ok);
+    });
 
   const db = program
     .command('db')

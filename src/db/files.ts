@@ -237,3 +237,38 @@ export async function findFileOrganizationId(db: Queryable, fileId: string): Pro
   );
   return rows[0]?.organization_id ?? null;
 }
+
+/** Where a page of files ends: the last file's creation time (microseconds since the epoch) and id. */
+export interface FileCursor {
+  createdMicros: string;
+  id: string;
+}
+
+/**
+ * One page of the current organization's files, newest first, after `after` (keyset pagination, so
+ * concurrent inserts never shift a page). `next` is the cursor of the last file when more may follow.
+ * The cursor keeps PostgreSQL's microseconds: a JavaScript Date would round them and skip files.
+ */
+export async function listFilesPage(
+  db: Queryable,
+  options: { limit: number; after?: FileCursor },
+): Promise<{ files: FileRecord[]; next: FileCursor | null }> {
+  const created = `(extract(epoch FROM created_at) * 1000000)::bigint::text AS created_micros`;
+  const { rows } = options.after
+    ? await db.query<FileRow & { created_micros: string }>(
+        `SELECT ${COLUMNS}, ${created} FROM storage_meta.files
+         WHERE (created_at, id) < (timestamptz 'epoch' + $1::bigint * interval '1 microsecond', $2::uuid)
+         ORDER BY created_at DESC, id DESC LIMIT $3`,
+        [options.after.createdMicros, options.after.id, options.limit + 1],
+      )
+    : await db.query<FileRow & { created_micros: string }>(
+        `SELECT ${COLUMNS}, ${created} FROM storage_meta.files ORDER BY created_at DESC, id DESC LIMIT $1`,
+        [options.limit + 1],
+      );
+  const page = rows.slice(0, options.limit);
+  const last = page.at(-1);
+  return {
+    files: page.map(toFile),
+    next: rows.length > options.limit && last ? { createdMicros: last.created_micros, id: last.id } : null,
+  };
+}

@@ -1,4 +1,14 @@
 export { type ActivityEntry, logActivity } from './activity-log.js';
+export {
+  type ApiKeyCredentials,
+  type ApiKeyRecord,
+  countKeyRequest,
+  findApiKeyByPrefix,
+  findApiKeyOrganizationId,
+  insertApiKey,
+  listApiKeys,
+  revokeApiKey,
+} from './api-keys.js';
 export { clearArchive, listArchivableFiles, replaceChunksWithArchive } from './archives.js';
 export { ensureAudit } from './audits.js';
 export { type ChunkRow, ChunkWriter } from './chunk-writer.js';
@@ -17,12 +27,14 @@ export {
   deleteFileRow,
   type FileArchive,
   type FileColumn,
+  type FileCursor,
   type FileRecord,
   type FileStatus,
   findFileBySha,
   findFileOrganizationId,
   getFile,
   listFiles,
+  listFilesPage,
   markFileReady,
 } from './files.js';
 export { insertMetricRows, listFileMetrics } from './metrics-rows.js';
@@ -45,4 +57,5 @@ export {
 } from './organizations.js';
 export { createPool, type Queryable } from './pool.js';
 export { insertRejectedRows, listRejectedRows, type RejectedRowRecord } from './rejected-rows.js';
-export { APP_ROLE, enterTenant, withTenant } from './tenant-context.js';
+export { APP_ROLE, enterTenant, withAppRole, withTenant } from './tenant-context.js';
+export { reserveStorage, type StorageUsage, storageUsage } from './usage.js';

@@ -41,3 +41,11 @@ export async function withTenant<T>(
     client.release(broken);
   }
 }
+
+/**
+ * Runs `fn` in a transaction as ingest_app with no organization set: every policy matches nothing, so
+ * only definer functions granted to ingest_app (API key look-up) can see tenant rows.
+ */
+export async function withAppRole<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withTenant(pool, '', fn);
+}

@@ -15,7 +15,7 @@ export interface ExportOptions {
   /** Write the parsed records as RFC 4180 CSV (comma, `"` quoting, header first, UTF-8) instead of the original bytes. */
   normalize?: boolean;
   /** The object store, to read the chunks of an archived file from its archive object. */
-  store?: ObjectStore;
+  store: ObjectStore;
 }
 
 /** A ready file visible to the organization, or FILE_NOT_FOUND (also for another organization's file). */
@@ -41,12 +41,14 @@ export async function exportFile(
   organizationId: string,
   fileId: string,
   out: Writable,
-  options: ExportOptions = {},
+  options: ExportOptions,
 ): Promise<void> {
   const file = await getReadyFile(pool, organizationId, fileId);
   const dialect = file.dialect!;
+  // A destination closed early (an HTTP client that went away) never drains: stop instead of waiting.
   const write = async (bytes: Buffer | string): Promise<void> => {
-    if (!out.write(bytes)) await once(out, 'drain');
+    if (!out.destroyed && !out.write(bytes)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    if (out.destroyed) throw new IngestError('CANCELLED', `the export of file ${fileId} was closed early`);
   };
 
   if (options.normalize) {

@@ -21,5 +21,13 @@ export { abortAbandonedUploads } from './recover-uploads.js';
 export { type RestoreResult, restoreFile } from './restore-file.js';
 export { isS3Url, openS3Source, parseS3Url, type S3Location } from './s3-source.js';
 export { openServices, type Services } from './services.js';
-export type { Actor, IngestOptions, IngestResult, IngestServices, IngestSource, Progress } from './types.js';
-export { storageUsedBytes, uploadByteLimit } from './upload-limit.js';
+export type {
+  Actor,
+  Admission,
+  IngestOptions,
+  IngestResult,
+  IngestServices,
+  IngestSource,
+  Progress,
+} from './types.js';
+export { uploadByteLimit } from './upload-limit.js';

@@ -15,11 +15,12 @@ import {
   insertRejectedRows,
   logActivity,
   markFileReady,
+  reserveStorage,
   tryLockFile,
   unlockFile,
   withTenant,
 } from '../db/index.js';
-import { coerceError, IngestError } from '../errors.js';
+import { coerceError, IngestError, isIngestError } from '../errors.js';
 import { metricRows, summarize } from '../metrics/index.js';
 import { originalObjectKey } from '../storage/index.js';
 import { type ChunkSettings, processChunks } from './process-chunks.js';
@@ -47,9 +48,14 @@ export async function ingest(
   const org = options.organization;
   const upload = await receiveUpload(source, services.spoolDir, options);
   const log = services.log.child({ organizationId: org.id, sha256: upload.sha256 });
+  let release: (() => void) | undefined;
   try {
+    release = await services.admission?.acquire(options.signal).catch((err: unknown) => {
+      throw new IngestError('CANCELLED', `ingest of ${upload.filename} was cancelled`, {}, { cause: err });
+    });
     return await ingestReceived(services, upload, options, settings, started, log);
   } finally {
+    release?.();
     await upload.cleanup();
   }
 }
@@ -90,6 +96,7 @@ async function ingestReceived(
 
     const objectKey = originalObjectKey(org.id, upload.sha256);
     const fileId = await withTenant(services.pool, org.id, async (db) => {
+      await reserveStorage(db, org.id, upload.bytes);
       const auditId = options.audit ? await ensureAudit(db, org.id, options.audit) : null;
       return claimFile(db, {
         organizationId: org.id,
@@ -131,7 +138,7 @@ async function ingestReceived(
       fileLog.info({ rows: result.rows, chunks: result.chunks, seconds: result.seconds }, 'ingest finished');
       return result;
     } catch (err) {
-      const error = coerceError(err, { file: upload.filename, organization: org.slug });
+      const error = cancelledOrCoerced(err, options, { file: upload.filename, organization: org.slug });
       if (error.code === 'DATABASE_UNAVAILABLE') broken = error;
       fileLog.warn({ err: error, code: error.code, line: error.context.line }, 'ingest failed');
       await storeOriginal.catch(() => undefined);
@@ -304,6 +311,20 @@ async function discardAttempt(
     );
   });
   if (objectKey) await services.store.delete(objectKey);
+}
+
+/**
+ * An abort surfaces from whichever stream or query noticed it first, often as a bare AbortError: once the
+ * signal fired, anything but a coded input error is reported as CANCELLED.
+ */
+function cancelledOrCoerced(
+  err: unknown,
+  options: IngestOptions,
+  context: { file: string; organization: string },
+): IngestError {
+  const error = coerceError(err, context);
+  if (!options.signal?.aborted || (isIngestError(err) && error.code !== 'INTERNAL')) return error;
+  return new IngestError('CANCELLED', `ingest of ${context.file} was cancelled`, context, { cause: err });
 }
 
 function duplicateResult(file: FileRecord, options: IngestOptions, started: number): IngestResult {

@@ -49,9 +49,9 @@ export async function processChunks(
     },
   });
   const file = createReadStream(upload.path, { highWaterMark: READ_CHUNK, signal: options.signal });
+  // pipe() does not forward errors: without this, an abort (signal) would leave the chunker waiting forever.
+  file.on('error', (err) => counter.destroy(err));
   const input = file.pipe(counter);
-  // pipe() does not forward errors: an abort (or a read error) must end the chunker's input too.
-  file.on('error', (err) => input.destroy(err));
   const source = await openChunks(input, {
     chunkBytes: settings.chunkBytes,
     maxRecordBytes: settings.maxRecordBytes,

@@ -16,6 +16,17 @@ export interface IngestServices {
   workers: ChunkPool;
   spoolDir: string;
   log: Logger;
+  /** Bounds how many received uploads are processed at once (the server's); unbounded when absent. */
+  admission?: Admission;
+}
+
+/**
+ * A counting gate taken after an upload is received and before it is processed: each ingest holds up
+ * to two database connections while processing, so a server bounds them below its pool size.
+ */
+export interface Admission {
+  /** Resolves with a release function once a slot is free; rejects if `signal` aborts first. */
+  acquire(signal?: AbortSignal): Promise<() => void>;
 }
 
 /** Who asked, for the activity log. */

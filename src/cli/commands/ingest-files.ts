@@ -44,7 +44,11 @@ export async function ingestFilesCommand(
           const source: IngestSource = isS3Url(path)
             ? await openS3Source(path, services.config, { signal })
             : { kind: 'path', path };
-          const byteLimit = await uploadByteLimit(services.pool, organization, services.config);
+          const byteLimit = await uploadByteLimit(
+            services.pool,
+            organization.id,
+            services.config.maxUploadBytes,
+          );
           const result = await ingest(services, source, {
             organization: { id: organization.id, slug: organization.slug },
             ...(options.audit !== undefined && { audit: options.audit }),

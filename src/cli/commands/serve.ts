@@ -1,0 +1,37 @@
+import { once } from 'node:events';
+import { loadConfig } from '../../config.js';
+import { openServices } from '../../ingest/index.js';
+import { logger } from '../../logger.js';
+import { startServer } from '../../server/index.js';
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  /** Seconds to wait for in-flight requests at shutdown. */
+  grace: number;
+}
+
+/**
+ * `ingest serve`: the HTTP API on the same configuration and embedded default as the CLI, until
+ * SIGTERM/SIGINT (which abort `signal`); then a graceful shutdown, and the services close.
+ */
+export async function serveCommand(options: ServeOptions, signal: AbortSignal): Promise<void> {
+  // The CLI is quiet by default; a server logs requests unless INGEST_LOG_LEVEL says otherwise.
+  if (!process.env.INGEST_LOG_LEVEL) logger.level = 'info';
+  const config = loadConfig();
+  const services = await openServices(config);
+  try {
+    const server = await startServer({
+      services,
+      maxUploadBytes: config.maxUploadBytes,
+      host: options.host,
+      port: options.port,
+      log: logger,
+    });
+    process.stdout.write(`ingest serve: listening on ${server.url}\n`);
+    if (!signal.aborted) await once(signal, 'abort');
+    await server.close(options.grace * 1000);
+  } finally {
+    await services.close();
+  }
+}

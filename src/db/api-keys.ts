@@ -1,0 +1,170 @@
+import type { Queryable } from './pool.js';
+
+/** An API key as stored: never the secret, only its SHA-256. */
+export interface ApiKeyRecord {
+  id: string;
+  organizationId: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  rateLimitPerMinute: number;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** What authentication needs about a key, found by prefix before any organization is known. */
+export interface ApiKeyCredentials {
+  id: string;
+  organizationId: string;
+  organizationSlug: string;
+  secretSha256: Buffer;
+  scopes: string[];
+  rateLimitPerMinute: number;
+  revokedAt: Date | null;
+}
+
+interface ApiKeyRow {
+  id: string;
+  organization_id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  rate_limit_per_minute: number;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+const COLUMNS =
+  'id, organization_id, name, prefix, scopes, rate_limit_per_minute, created_at, last_used_at, revoked_at';
+
+function toApiKey(r: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: r.id,
+    organizationId: r.organization_id,
+    name: r.name,
+    prefix: r.prefix,
+    scopes: r.scopes,
+    rateLimitPerMinute: r.rate_limit_per_minute,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+    revokedAt: r.revoked_at,
+  };
+}
+
+/** Stores a new key. Runs under the key's organization's tenant context. */
+export async function insertApiKey(
+  db: Queryable,
+  input: {
+    organizationId: string;
+    name: string;
+    prefix: string;
+    secretSha256: Buffer;
+    scopes: string[];
+    rateLimitPerMinute?: number;
+  },
+): Promise<ApiKeyRecord> {
+  const { rows } = await db.query<ApiKeyRow>(
+    `INSERT INTO tenant.api_keys (organization_id, name, prefix, secret_sha256, scopes, rate_limit_per_minute)
+     VALUES ($1, $2, $3, $4, $5, coalesce($6, 600)) RETURNING ${COLUMNS}`,
+    [
+      input.organizationId,
+      input.name,
+      input.prefix,
+      input.secretSha256,
+      input.scopes,
+      input.rateLimitPerMinute ?? null,
+    ],
+  );
+  return toApiKey(rows[0]!);
+}
+
+/** The organization's keys, newest first (RLS limits them to the current organization). */
+export async function listApiKeys(db: Queryable): Promise<ApiKeyRecord[]> {
+  const { rows } = await db.query<ApiKeyRow>(
+    `SELECT ${COLUMNS} FROM tenant.api_keys ORDER BY created_at DESC, id`,
+  );
+  return rows.map(toApiKey);
+}
+
+/** Marks a key revoked; returns it, or null when no such key is visible. Revoking twice keeps the first time. */
+export async function revokeApiKey(db: Queryable, keyId: string): Promise<ApiKeyRecord | null> {
+  const { rows } = await db.query<ApiKeyRow>(
+    `UPDATE tenant.api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING ${COLUMNS}`,
+    [keyId],
+  );
+  return rows[0] ? toApiKey(rows[0]) : null;
+}
+
+/** The organization owning a key id. Operator path (login role, no tenant context): the CLI's revoke. */
+export async function findApiKeyOrganizationId(db: Queryable, keyId: string): Promise<string | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(keyId)) return null;
+  const { rows } = await db.query<{ organization_id: string }>(
+    'SELECT organization_id FROM tenant.api_keys WHERE id = $1',
+    [keyId],
+  );
+  return rows[0]?.organization_id ?? null;
+}
+
+/**
+ * A key's credentials by prefix, through the definer function tenant.find_api_key (migration 0006):
+ * usable by ingest_app with no organization set, and returning nothing but the one key.
+ */
+export async function findApiKeyByPrefix(db: Queryable, prefix: string): Promise<ApiKeyCredentials | null> {
+  const { rows } = await db.query<{
+    organization_id: string;
+    organization_slug: string;
+    id: string;
+    secret_sha256: Buffer;
+    scopes: string[];
+    rate_limit_per_minute: number;
+    revoked_at: Date | null;
+  }>('SELECT * FROM tenant.find_api_key($1)', [prefix]);
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    id: r.id,
+    organizationId: r.organization_id,
+    organizationSlug: r.organization_slug,
+    secretSha256: r.secret_sha256,
+    scopes: r.scopes,
+    rateLimitPerMinute: r.rate_limit_per_minute,
+    revokedAt: r.revoked_at,
+  };
+}
+
+/**
+ * Counts one request of a key in the current minute's window and records the key as used, in the
+ * caller's tenant transaction. The counter lives in PostgreSQL so every server process shares it.
+ * Returns null when the key was revoked meanwhile.
+ */
+export async function countKeyRequest(
+  db: Queryable,
+  organizationId: string,
+  keyId: string,
+): Promise<{ count: number; secondsLeft: number } | null> {
+  const touched = await db.query(
+    `UPDATE tenant.api_keys SET last_used_at = now()
+     WHERE organization_id = $1 AND id = $2 AND revoked_at IS NULL`,
+    [organizationId, keyId],
+  );
+  if (!touched.rowCount) return null;
+  const { rows } = await db.query<{ request_count: number; seconds_left: number }>(
+    `INSERT INTO tenant.rate_limit_windows AS w (organization_id, api_key_id, window_start, request_count)
+     VALUES ($1, $2, date_trunc('minute', now()), 1)
+     ON CONFLICT (organization_id, api_key_id, window_start)
+       DO UPDATE SET request_count = w.request_count + 1
+     RETURNING request_count,
+       ceil(extract(epoch FROM w.window_start + interval '1 minute' - clock_timestamp()))::int AS seconds_left`,
+    [organizationId, keyId],
+  );
+  // Windows older than the current one are never read again.
+  await db.query(
+    `DELETE FROM tenant.rate_limit_windows
+     WHERE organization_id = $1 AND api_key_id = $2 AND window_start < date_trunc('minute', now())`,
+    [organizationId, keyId],
+  );
+  const row = rows[0]!;
+  return { count: row.request_count, secondsLeft: Math.max(1, row.seconds_left) };
+}

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { IngestServices } from '../ingest/index.js';
+import type { Logger } from '../logger.js';
+import type { RouteContext } from './context.js';
+import { errorBody, toIngestError } from './error-response.js';
+import { InFlightUploads } from './in-flight-uploads.js';
+import { fileRoutes, healthRoutes, uploadRoutes, usageRoutes } from './routes/index.js';
+import { RAW_CONTENT_TYPES } from './upload-source.js';
+
+export interface AppOptions {
+  services: IngestServices;
+  /** Largest upload accepted, in bytes. */
+  maxUploadBytes: number;
+  log: Logger;
+}
+
+/** The HTTP API on the given services; not listening yet. */
+export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: InFlightUploads } {
+  const uploads = new InFlightUploads();
+  const app = Fastify({
+    loggerInstance: options.log.child({ stage: 'http' }) as FastifyBaseLogger,
+    // Uploads stream through a pass-through parser, which body limits do not apply to: the pipeline's
+    // byte limit does (413 UPLOAD_TOO_LARGE, or the quota's QUOTA_EXCEEDED).
+    bodyLimit: 1024 * 1024,
+    // An upload may take long; the pipeline and the grace period at shutdown bound it, not a timer here.
+    requestTimeout: 0,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    genReqId: () => randomUUID(),
+  });
+  const ctx: RouteContext = { services: options.services, maxUploadBytes: options.maxUploadBytes, uploads };
+
+  app.decorateRequest('principal', null);
+  // Once closing, every response ends its connection: a keep-alive connection that turns idle after
+  // close() began would otherwise hold shutdown until its keep-alive timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+  // The body stays a stream: ingest() reads it, hashing and spooling as it goes.
+  app.addContentTypeParser(RAW_CONTENT_TYPES, (_request, payload, done) => done(null, payload));
+  app.register(multipart);
+
+  app.setErrorHandler((err, request, reply) => {
+    const error = toIngestError(err);
+    if (error.status >= 500) request.log.error({ err, code: error.code }, 'request failed');
+    else request.log.info({ code: error.code, line: error.context.line }, 'request refused');
+    const retryAfter = error.context.retryAfterSeconds;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+    return reply.code(error.status).send(errorBody(error, request.id));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      error: {
+        code: 'ROUTE_NOT_FOUND',
+        message: `no endpoint ${request.method} ${request.url.split('?')[0]}`,
+      },
+    }),
+  );
+
+  app.register(async (api) => {
+    healthRoutes(api, ctx);
+    uploadRoutes(api, ctx);
+    fileRoutes(api, ctx);
+    usageRoutes(api, ctx);
+  });
+  return { app, uploads };
+}

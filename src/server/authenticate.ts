@@ -1,0 +1,53 @@
+import type pg from 'pg';
+import { findApiKeyByPrefix, withAppRole } from '../db/index.js';
+import { IngestError } from '../errors.js';
+import { hashSecret, parseApiKey, secretMatches } from './api-key-format.js';
+import type { Scope } from './scopes.js';
+
+/** Who a request acts for: the organization and API key it authenticated with. */
+export interface Principal {
+  apiKeyId: string;
+  organizationId: string;
+  organizationSlug: string;
+  scopes: readonly string[];
+  rateLimitPerMinute: number;
+}
+
+// Compared against when the prefix is unknown, so an unknown key costs the same as a wrong secret.
+const NO_KEY_HASH = hashSecret('no such key');
+
+/**
+ * Authenticates `Authorization: Bearer ik_<prefix>_<secret>`. Missing, malformed, unknown and wrong keys
+ * are all UNAUTHORIZED; only a key whose secret matched learns that it was revoked.
+ */
+export async function authenticate(pool: pg.Pool, authorization: string | undefined): Promise<Principal> {
+  if (!authorization) {
+    throw new IngestError('UNAUTHORIZED', 'an API key is required: Authorization: Bearer <key>');
+  }
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  const parsed = match ? parseApiKey(match[1]!) : null;
+  if (!parsed) {
+    throw new IngestError(
+      'UNAUTHORIZED',
+      'malformed API key: expected Authorization: Bearer ik_<prefix>_<secret>',
+    );
+  }
+  const found = await withAppRole(pool, (db) => findApiKeyByPrefix(db, parsed.prefix));
+  const matches = secretMatches(parsed.secret, found?.secretSha256 ?? NO_KEY_HASH);
+  if (!found || !matches) throw new IngestError('UNAUTHORIZED', 'invalid API key');
+  if (found.revokedAt) throw new IngestError('UNAUTHORIZED', 'this API key has been revoked');
+  return {
+    apiKeyId: found.id,
+    organizationId: found.organizationId,
+    organizationSlug: found.organizationSlug,
+    scopes: found.scopes,
+    rateLimitPerMinute: found.rateLimitPerMinute,
+  };
+}
+
+/** FORBIDDEN unless the key carries `scope`. */
+export function requireScope(principal: Principal, scope: Scope): void {
+  if (!principal.scopes.includes(scope)) {
+    throw new IngestError('FORBIDDEN', `this API key lacks the scope ${scope}`, { scope });
+  }
+}

@@ -1,0 +1,45 @@
+import type { FastifyRequest } from 'fastify';
+import type { IngestServices } from '../ingest/index.js';
+import { authenticate, type Principal, requireScope } from './authenticate.js';
+import type { InFlightUploads } from './in-flight-uploads.js';
+import { enforceRateLimit } from './rate-limit.js';
+import type { Scope } from './scopes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the route's guard once the API key is verified. */
+    principal: Principal | null;
+  }
+}
+
+/** What every route handler works with. */
+export interface RouteContext {
+  services: IngestServices;
+  /** Largest upload accepted, in bytes (INGEST_MAX_UPLOAD_BYTES). */
+  maxUploadBytes: number;
+  uploads: InFlightUploads;
+}
+
+/**
+ * An onRequest hook for an endpoint needing `scope`: verifies the key (401), counts the request
+ * against the key's rate limit (429), then checks the scope (403). It runs before the body is read,
+ * so a refused upload costs no transfer.
+ */
+export function guard(ctx: RouteContext, scope: Scope) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const principal = await authenticate(ctx.services.pool, request.headers.authorization);
+    request.principal = principal;
+    request.log = request.log.child({
+      organizationId: principal.organizationId,
+      apiKeyId: principal.apiKeyId,
+    });
+    await enforceRateLimit(ctx.services.pool, principal);
+    requireScope(principal, scope);
+  };
+}
+
+/** The principal a guarded route's handler runs for. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error('route handler ran without its guard');
+  return request.principal;
+}

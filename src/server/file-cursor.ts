@@ -1,0 +1,15 @@
+import type { FileCursor } from '../db/index.js';
+import { IngestError } from '../errors.js';
+
+/** Cursors are opaque to clients: base64url of `<created microseconds>.<file id>`. */
+export function encodeCursor(cursor: FileCursor): string {
+  return Buffer.from(`${cursor.createdMicros}.${cursor.id}`).toString('base64url');
+}
+
+export function decodeCursor(text: string): FileCursor {
+  const match = /^(-?\d{1,20})\.([0-9a-f-]{36})$/i.exec(Buffer.from(text, 'base64url').toString('utf8'));
+  if (!match) {
+    throw new IngestError('INVALID_OPTION', 'cursor is not one this server returned', { option: 'cursor' });
+  }
+  return { createdMicros: match[1]!, id: match[2]! };
+}

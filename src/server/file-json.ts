@@ -1,0 +1,31 @@
+import type { FileRecord } from '../db/index.js';
+
+/** A file as the API lists it. Field names match the CLI's `ingest files --json`. */
+export function fileSummary(f: FileRecord) {
+  return {
+    fileId: f.id,
+    filename: f.filename,
+    status: f.status,
+    sha256: f.sha256,
+    bytes: f.sizeBytes,
+    rows: f.rowCount,
+    columns: f.columns?.length ?? null,
+    chunks: f.chunkCount,
+    storedBytes: f.storedBytes,
+    rejectedRows: f.rejectedRowCount,
+    auditId: f.auditId,
+    createdAt: f.createdAt.toISOString(),
+    finishedAt: f.finishedAt?.toISOString() ?? null,
+  };
+}
+
+/** A file with its dialect and column schema, for GET /v1/files/:id. */
+export function fileDetail(f: FileRecord) {
+  return {
+    ...fileSummary(f),
+    encoding: f.dialect?.encoding ?? null,
+    delimiter: f.dialect?.delimiter ?? null,
+    durationMs: f.durationMs,
+    schema: (f.columns ?? []).map((c) => ({ name: c.name, originalName: c.originalName, type: c.type })),
+  };
+}

@@ -1,0 +1,117 @@
+import { PassThrough } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { getFile, listFileMetrics, listFilesPage, withTenant } from '../../db/index.js';
+import { IngestError } from '../../errors.js';
+import { deleteFile, exportFile, getReadyFile } from '../../ingest/index.js';
+import { guard, principalOf, type RouteContext } from '../context.js';
+import { decodeCursor, encodeCursor } from '../file-cursor.js';
+import { fileDetail, fileSummary } from '../file-json.js';
+import { booleanParam, integerParam, type QueryParams, textParam } from '../query-params.js';
+
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 1000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface FileParams {
+  id: string;
+}
+
+/**
+ * The organization's files. Every lookup runs under its tenant context, so another organization's
+ * file is exactly as absent as one that never existed: FILE_NOT_FOUND (404) either way.
+ */
+export function fileRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { pool, store } = ctx.services;
+
+  // Newest first, keyset-paginated: ?limit=1..1000 (default 50) and ?cursor=<nextCursor of the last page>.
+  app.get('/v1/files', { onRequest: guard(ctx, 'files:read') }, async (request) => {
+    const principal = principalOf(request);
+    const query = request.query as QueryParams;
+    const limit = integerParam(query, 'limit', 1, MAX_PAGE) ?? DEFAULT_PAGE;
+    const cursor = textParam(query, 'cursor', 200);
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const page = await withTenant(pool, principal.organizationId, (db) =>
+      listFilesPage(db, { limit, ...(after && { after }) }),
+    );
+    return { files: page.files.map(fileSummary), nextCursor: page.next ? encodeCursor(page.next) : null };
+  });
+
+  app.get<{ Params: FileParams }>(
+    '/v1/files/:id',
+    { onRequest: guard(ctx, 'files:read') },
+    async (request) => {
+      const principal = principalOf(request);
+      const { id } = request.params;
+      const file = UUID.test(id)
+        ? await withTenant(pool, principal.organizationId, (db) => getFile(db, id))
+        : null;
+      if (!file) throw notFound(id);
+      return fileDetail(file);
+    },
+  );
+
+  app.get<{ Params: FileParams }>(
+    '/v1/files/:id/metrics',
+    { onRequest: guard(ctx, 'files:read') },
+    async (request) => {
+      const principal = principalOf(request);
+      const { id } = request.params;
+      if (!UUID.test(id)) throw notFound(id);
+      await getReadyFile(pool, principal.organizationId, id);
+      const metrics = await withTenant(pool, principal.organizationId, (db) => listFileMetrics(db, id));
+      return { fileId: id, metrics };
+    },
+  );
+
+  // The rebuilt CSV, streamed chunk by chunk with backpressure; ?normalize=true for RFC 4180 records.
+  app.get<{ Params: FileParams }>(
+    '/v1/files/:id/content',
+    { onRequest: guard(ctx, 'files:read') },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const { id } = request.params;
+      const normalize = booleanParam(request.query as QueryParams, 'normalize', false);
+      if (!UUID.test(id)) throw notFound(id);
+      const file = await getReadyFile(pool, principal.organizationId, id);
+      const out = new PassThrough();
+      exportFile(pool, principal.organizationId, id, out, { normalize, store }).then(
+        () => out.end(),
+        (err: unknown) => {
+          // Headers are gone: the client sees the body end early (a truncated chunked response).
+          request.log.warn({ err, fileId: id }, 'export failed while streaming');
+          out.destroy(err as Error);
+        },
+      );
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', contentDisposition(file.filename))
+        .send(out);
+    },
+  );
+
+  app.delete<{ Params: FileParams }>(
+    '/v1/files/:id',
+    { onRequest: guard(ctx, 'files:delete') },
+    async (request) => {
+      const principal = principalOf(request);
+      const { id } = request.params;
+      if (!UUID.test(id)) throw notFound(id);
+      await deleteFile(pool, store, principal.organizationId, id, {
+        name: 'api',
+        apiKeyId: principal.apiKeyId,
+        clientAddress: request.ip,
+      });
+      return { fileId: id, deleted: true };
+    },
+  );
+}
+
+function notFound(id: string): IngestError {
+  return new IngestError('FILE_NOT_FOUND', `no file ${id}`, { fileId: id.slice(0, 64) });
+}
+
+/** `attachment` with an ASCII fallback name and the UTF-8 name (RFC 6266). */
+function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}

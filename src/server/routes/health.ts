@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import { IngestError } from '../../errors.js';
+import type { RouteContext } from '../context.js';
+
+/** Readiness waits this long for `SELECT 1` before answering 503: a probe must not hang. */
+const READY_TIMEOUT_MS = 2_000;
+
+/** `GET /healthz`: the process answers. `GET /readyz`: and its database does too. */
+export function healthRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        ctx.services.pool.query('SELECT 1'),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('database did not answer in time')), READY_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (err) {
+      throw new IngestError(
+        'DATABASE_UNAVAILABLE',
+        `database not ready: ${(err as Error).message}`,
+        {},
+        {
+          cause: err,
+        },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    return { status: 'ready' };
+  });
+}

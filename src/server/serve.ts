@@ -1,0 +1,80 @@
+import type { IngestServices } from '../ingest/index.js';
+import type { Logger } from '../logger.js';
+import { createAdmission } from './admission.js';
+import { buildApp } from './app.js';
+
+/**
+ * Received uploads processed at once. Each holds up to two connections of the pool (20) while
+ * processing, and requests need a few more for authentication; beyond the core count, more only
+ * queues chunk work in the worker pool.
+ */
+export const CONCURRENT_INGESTS = 8;
+
+/** How long shutdown waits for in-flight requests before aborting uploads (SIGTERM to exit). */
+export const DEFAULT_GRACE_MS = 30_000;
+
+/** After aborting, how long the aborted uploads get to roll back and answer before sockets are cut. */
+const ABORT_SETTLE_MS = 5_000;
+
+export interface ServerOptions {
+  services: IngestServices;
+  maxUploadBytes: number;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  log: Logger;
+}
+
+export interface RunningServer {
+  /** `http://host:port` as bound. */
+  url: string;
+  /**
+   * Stops accepting connections (new requests on open ones get 503), waits up to `graceMs` for
+   * in-flight requests, then aborts the uploads still running (they roll back and answer
+   * SHUTTING_DOWN) and closes what remains. Does not close the services.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const services: IngestServices = {
+    ...options.services,
+    admission: options.services.admission ?? createAdmission(CONCURRENT_INGESTS),
+  };
+  const { app, uploads } = buildApp({ services, maxUploadBytes: options.maxUploadBytes, log: options.log });
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    close(graceMs = DEFAULT_GRACE_MS) {
+      closing ??= (async () => {
+        const log = options.log.child({ stage: 'shutdown' });
+        log.info({ inFlightUploads: uploads.size, graceMs }, 'shutting down');
+        const closed = app.close();
+        const timers: NodeJS.Timeout[] = [];
+        timers.push(
+          setTimeout(() => {
+            log.warn({ inFlightUploads: uploads.size }, 'grace period over: aborting uploads');
+            uploads.abortAll();
+            timers.push(
+              setTimeout(() => {
+                log.warn('closing the connections still open');
+                app.server.closeAllConnections();
+              }, ABORT_SETTLE_MS),
+            );
+          }, graceMs),
+        );
+        try {
+          await closed;
+        } finally {
+          for (const t of timers) clearTimeout(t);
+        }
+        log.info('stopped');
+      })();
+      return closing;
+    },
+  };
+}

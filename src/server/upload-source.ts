@@ -1,0 +1,85 @@
+import { basename } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import type { FastifyRequest } from 'fastify';
+import { IngestError } from '../errors.js';
+import type { IngestOptions, IngestSource } from '../ingest/index.js';
+
+/** Content types whose body is the CSV itself (registered with a pass-through parser in app.ts). */
+export const RAW_CONTENT_TYPES = ['text/csv', 'application/octet-stream'];
+
+const DEFAULT_FILENAME = 'upload.csv';
+
+/**
+ * The request body as an ingest source, never buffered: the raw body, or the `file` field of a
+ * multipart body (the first part must be the file; other fields are ignored, options come from the
+ * query string). `filename` (the query parameter) overrides the part's file name.
+ *
+ * The raw body reaches the pipeline through a PassThrough so that a refused upload (too large, over
+ * quota, bad CSV) ends the pipeline without destroying the request: the error response can still be
+ * sent, and `discardRest()` then drops what the client is still sending.
+ */
+export async function uploadSource(
+  request: FastifyRequest,
+  filename: string | undefined,
+  byteLimit: NonNullable<IngestOptions['byteLimit']>,
+): Promise<IngestSource> {
+  if (request.isMultipart()) {
+    const part = await request.file({
+      // The pipeline's byte limit decides (with its own code: UPLOAD_TOO_LARGE or QUOTA_EXCEEDED); busboy
+      // only stops reading one byte past it, which that limit has refused by then.
+      limits: { files: 1, fileSize: byteLimit.bytes + 1, fields: 20, fieldSize: 1024, parts: 21 },
+      throwFileSizeLimit: false,
+    });
+    if (part?.fieldname !== 'file') {
+      part?.file.resume();
+      throw new IngestError('INVALID_OPTION', 'the multipart body must start with a "file" field', {
+        option: 'file',
+      });
+    }
+    return { kind: 'stream', stream: part.file, filename: safeFilename(filename ?? part.filename) };
+  }
+  const body = request.body;
+  if (!(body instanceof Readable)) {
+    throw new IngestError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `send the CSV as ${RAW_CONTENT_TYPES.join(' or ')}, or as multipart/form-data with a "file" field`,
+    );
+  }
+  const name = safeFilename(filename);
+  const declared = declaredLength(request);
+  // Refused before a byte of the body is read.
+  if (declared !== undefined && declared > byteLimit.bytes) {
+    throw new IngestError(byteLimit.code, byteLimit.message, { file: name, bytes: declared });
+  }
+  const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
+  body.on('error', (err) => stream.destroy(err));
+  body.pipe(stream);
+  return {
+    kind: 'stream',
+    stream,
+    filename: name,
+    ...(declared !== undefined && { declaredBytes: declared }),
+  };
+}
+
+/** After an error response: read and drop the rest of the body, and close the connection once sent. */
+export function discardRest(request: FastifyRequest): void {
+  if (request.raw.complete) return;
+  request.raw.unpipe();
+  request.raw.resume();
+}
+
+/** Content-Length of a body sent without chunked encoding (then it is exact). */
+function declaredLength(request: FastifyRequest): number | undefined {
+  const header = request.headers['content-length'];
+  if (header === undefined || request.headers['transfer-encoding'] !== undefined) return undefined;
+  const n = Number(header);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** The base name, without control characters, at most 255 characters; a default when empty. */
+function safeFilename(name: string | undefined): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed.
+  const cleaned = basename((name ?? '').replaceAll('\\', '/')).replace(/[\u0000-\u001f\u007f]/g, '');
+  return cleaned.slice(0, 255) || DEFAULT_FILENAME;
+}

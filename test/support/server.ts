@@ -1,0 +1,114 @@
+import { readdir } from 'node:fs/promises';
+import type { Organization } from '../../src/db/index.js';
+import { logger } from '../../src/logger.js';
+import { createApiKey, type RunningServer, type Scope, startServer } from '../../src/server/index.js';
+import { createTestEnvironment, type TestEnvironment } from './services.js';
+
+export const ALL_SCOPES: Scope[] = ['files:read', 'files:write', 'files:delete'];
+
+export interface TestServer {
+  env: TestEnvironment;
+  server: RunningServer;
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** A new key for the organization (created on first use), with all scopes unless given. */
+  key(
+    org: string | Organization,
+    options?: { scopes?: Scope[]; rateLimitPerMinute?: number },
+  ): Promise<{ key: string; id: string; organization: Organization }>;
+  /** fetch on the server with the key as Bearer token. */
+  request(path: string, key: string | undefined, init?: RequestInit): Promise<Response>;
+  /** Every trace an organization's files can leave: rows (as the login role), objects, spool files. */
+  traces(organizationId: string): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
+
+export const NO_TRACES = { files: 0, chunks: 0, metrics: 0, rejected: 0, objects: 0, spool: 0 };
+
+/** A real server on 127.0.0.1 (any free port) over a test environment of its own. */
+export async function startTestServer(options: { maxUploadBytes?: number } = {}): Promise<TestServer> {
+  const env = await createTestEnvironment();
+  const server = await startServer({
+    services: env.services,
+    maxUploadBytes: options.maxUploadBytes ?? 64 * 1024 * 1024,
+    host: '127.0.0.1',
+    port: 0,
+    log: logger,
+  });
+  return {
+    env,
+    server,
+    url: server.url,
+    async key(org, keyOptions = {}) {
+      const organization = typeof org === 'string' ? await env.organization(org) : org;
+      const { record, key } = await createApiKey(env.services.pool, {
+        organizationId: organization.id,
+        scopes: keyOptions.scopes ?? ALL_SCOPES,
+        ...(keyOptions.rateLimitPerMinute !== undefined && {
+          rateLimitPerMinute: keyOptions.rateLimitPerMinute,
+        }),
+        actor: 'test',
+      });
+      return { key, id: record.id, organization };
+    },
+    request(path, key, init = {}) {
+      const headers = new Headers(init.headers);
+      if (key !== undefined) headers.set('authorization', `Bearer ${key}`);
+      return fetch(`${server.url}${path}`, { ...init, headers });
+    },
+    async traces(organizationId) {
+      const count = async (sql: string) => (await env.admin.query(sql, [organizationId])).rows[0].n as number;
+      const objects: string[] = [];
+      for await (const key of env.services.store.list(`orgs/${organizationId}`)) objects.push(key);
+      const spool = await readdir(env.services.spoolDir).catch(() => []);
+      return {
+        files: await count('SELECT count(*)::int AS n FROM storage_meta.files WHERE organization_id = $1'),
+        chunks: await count(
+          'SELECT count(*)::int AS n FROM storage_meta.file_chunks WHERE organization_id = $1',
+        ),
+        metrics: await count('SELECT count(*)::int AS n FROM analytics.metrics WHERE organization_id = $1'),
+        rejected: await count(
+          'SELECT count(*)::int AS n FROM storage_meta.rejected_rows WHERE organization_id = $1',
+        ),
+        objects: objects.length,
+        spool: spool.length,
+      };
+    },
+    async close() {
+      await server.close(1000);
+      await env.close();
+    },
+  };
+}
+
+/** Polls `check` every 20 ms until it returns true, failing after `timeoutMs`. */
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** What the API's JSON bodies may hold, typed loosely enough for assertions. */
+export interface ApiBody {
+  error: { code: string; message: string; [key: string]: unknown };
+  files: Array<{ fileId: string; [key: string]: unknown }>;
+  nextCursor: string | null;
+  metrics: Array<{ metricType: string; [key: string]: unknown }>;
+  schema: unknown[];
+  fileId: string;
+  filename: string;
+  duplicate: boolean;
+  bytes: number;
+  rows: number;
+  rejectedRows: number;
+  usedBytes: number;
+  auditId: string | null;
+  [key: string]: unknown;
+}
+
+/** A response's JSON body. */
+export async function json(res: Response): Promise<ApiBody> {
+  return (await res.json()) as ApiBody;
+}
