@@ -23,6 +23,11 @@ export interface Config {
   s3?: S3Config;
   /** Largest upload accepted, in bytes (INGEST_MAX_UPLOAD_BYTES). */
   maxUploadBytes: number;
+  /**
+   * Buckets `POST /v1/files/import` may read from (INGEST_S3_IMPORT_BUCKETS, comma-separated). Empty: the
+   * endpoint is off. The CLI reads any bucket its credentials can; the API is shared by every tenant.
+   */
+  importBuckets: string[];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -35,6 +40,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     objectsDir: join(home, 'objects'),
     spoolDir: join(home, 'spool'),
     maxUploadBytes: maxUpload,
+    importBuckets: (env.INGEST_S3_IMPORT_BUCKETS ?? '')
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
   };
   if (env.DATABASE_URL) config.databaseUrl = env.DATABASE_URL;
   if (env.INGEST_S3_BUCKET) {

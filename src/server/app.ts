@@ -3,16 +3,18 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { IngestServices } from '../ingest/index.js';
 import type { Logger } from '../logger.js';
-import type { RouteContext } from './context.js';
+import type { ImportSettings, RouteContext } from './context.js';
 import { errorBody, toIngestError } from './error-response.js';
 import { InFlightUploads } from './in-flight-uploads.js';
-import { fileRoutes, healthRoutes, uploadRoutes, usageRoutes } from './routes/index.js';
+import { fileRoutes, healthRoutes, importRoutes, uploadRoutes, usageRoutes } from './routes/index.js';
 import { RAW_CONTENT_TYPES } from './upload-source.js';
 
 export interface AppOptions {
   services: IngestServices;
   /** Largest upload accepted, in bytes. */
   maxUploadBytes: number;
+  /** Where `POST /v1/files/import` may read from; without it the endpoint answers 403. */
+  imports?: ImportSettings;
   log: Logger;
 }
 
@@ -30,7 +32,12 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     forceCloseConnections: 'idle',
     genReqId: () => randomUUID(),
   });
-  const ctx: RouteContext = { services: options.services, maxUploadBytes: options.maxUploadBytes, uploads };
+  const ctx: RouteContext = {
+    services: options.services,
+    maxUploadBytes: options.maxUploadBytes,
+    uploads,
+    imports: options.imports ?? { buckets: [] },
+  };
 
   app.decorateRequest('principal', null);
   // Once closing, every response ends its connection: a keep-alive connection that turns idle after
@@ -66,6 +73,7 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
   app.register(async (api) => {
     healthRoutes(api, ctx);
     uploadRoutes(api, ctx);
+    importRoutes(api, ctx);
     fileRoutes(api, ctx);
     usageRoutes(api, ctx);
   });

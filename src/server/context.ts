@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { S3Config } from '../config.js';
 import type { IngestServices } from '../ingest/index.js';
 import { authenticate, type Principal, requireScope } from './authenticate.js';
 import type { InFlightUploads } from './in-flight-uploads.js';
@@ -18,6 +19,15 @@ export interface RouteContext {
   /** Largest upload accepted, in bytes (INGEST_MAX_UPLOAD_BYTES). */
   maxUploadBytes: number;
   uploads: InFlightUploads;
+  imports: ImportSettings;
+}
+
+/** What `POST /v1/files/import` may read. */
+export interface ImportSettings {
+  /** Buckets tenants may import from; never the store's own bucket, which holds every tenant's originals. */
+  buckets: string[];
+  /** Endpoint, region and addressing of the S3 service (the store's); AWS defaults without it. */
+  s3?: S3Config;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { IngestServices } from '../ingest/index.js';
 import type { Logger } from '../logger.js';
 import { createAdmission } from './admission.js';
 import { buildApp } from './app.js';
+import type { ImportSettings } from './context.js';
 
 /**
  * Received uploads processed at once. Each holds up to two connections of the pool (20) while
@@ -19,6 +20,8 @@ const ABORT_SETTLE_MS = 5_000;
 export interface ServerOptions {
   services: IngestServices;
   maxUploadBytes: number;
+  /** Where `POST /v1/files/import` may read from; without it the endpoint answers 403. */
+  imports?: ImportSettings;
   host: string;
   /** 0 picks a free port. */
   port: number;
@@ -41,7 +44,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...options.services,
     admission: options.services.admission ?? createAdmission(CONCURRENT_INGESTS),
   };
-  const { app, uploads } = buildApp({ services, maxUploadBytes: options.maxUploadBytes, log: options.log });
+  const { app, uploads } = buildApp({
+    services,
+    maxUploadBytes: options.maxUploadBytes,
+    ...(options.imports && { imports: options.imports }),
+    log: options.log,
+  });
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import type { Organization } from '../../src/db/index.js';
 import { logger } from '../../src/logger.js';
+import type { ImportSettings } from '../../src/server/context.js';
 import { createApiKey, type RunningServer, type Scope, startServer } from '../../src/server/index.js';
 import { createTestEnvironment, type TestEnvironment } from './services.js';
 
@@ -26,11 +27,14 @@ export interface TestServer {
 export const NO_TRACES = { files: 0, chunks: 0, metrics: 0, rejected: 0, objects: 0, spool: 0 };
 
 /** A real server on 127.0.0.1 (any free port) over a test environment of its own. */
-export async function startTestServer(options: { maxUploadBytes?: number } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { maxUploadBytes?: number; imports?: ImportSettings } = {},
+): Promise<TestServer> {
   const env = await createTestEnvironment();
   const server = await startServer({
     services: env.services,
     maxUploadBytes: options.maxUploadBytes ?? 64 * 1024 * 1024,
+    ...(options.imports && { imports: options.imports }),
     host: '127.0.0.1',
     port: 0,
     log: logger,

@@ -24,6 +24,7 @@ export async function serveCommand(options: ServeOptions, signal: AbortSignal): 
     const server = await startServer({
       services,
       maxUploadBytes: config.maxUploadBytes,
+      imports: { buckets: config.importBuckets, ...(config.s3 && { s3: config.s3 }) },
       host: options.host,
       port: options.port,
       log: logger,

@@ -1,4 +1,5 @@
 export { fileRoutes } from './files.js';
 export { healthRoutes } from './health.js';
+export { importRoutes } from './import.js';
 export { uploadRoutes } from './upload.js';
 export { usageRoutes } from './usage.js';

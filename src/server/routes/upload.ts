@@ -1,6 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { IngestError, isIngestError } from '../../errors.js';
-import { ingest, uploadByteLimit } from '../../ingest/index.js';
+import { type IngestOptions, type IngestSource, ingest, uploadByteLimit } from '../../ingest/index.js';
 import { guard, principalOf, type RouteContext } from '../context.js';
 import { choiceParam, integerParam, type QueryParams, textParam } from '../query-params.js';
 import { discardRest, uploadSource } from '../upload-source.js';
@@ -11,41 +11,67 @@ import { discardRest, uploadSource } from '../upload-source.js';
  * filename, audit, on_error (strict | skip), max_errors (implies skip).
  */
 export function uploadRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.post('/v1/files', { onRequest: guard(ctx, 'files:write') }, async (request, reply) => {
-    const principal = principalOf(request);
-    const query = request.query as QueryParams;
-    const controller = ctx.uploads.begin(reply);
-    try {
-      const filename = textParam(query, 'filename');
-      const audit = textParam(query, 'audit', 200);
-      const onError = choiceParam(query, 'on_error', ['strict', 'skip'] as const);
-      const maxErrors = integerParam(query, 'max_errors', 0, Number.MAX_SAFE_INTEGER);
-      const byteLimit = await uploadByteLimit(
-        ctx.services.pool,
-        principal.organizationId,
-        ctx.maxUploadBytes,
-      );
-      const source = await uploadSource(request, filename, byteLimit);
-      const result = await ingest(ctx.services, source, {
-        organization: { id: principal.organizationId, slug: principal.organizationSlug },
-        ...(audit !== undefined && { audit }),
-        onError: onError ?? (maxErrors !== undefined ? 'skip' : 'strict'),
-        ...(maxErrors !== undefined && { maxErrors }),
-        byteLimit,
-        actor: { name: 'api', apiKeyId: principal.apiKeyId, clientAddress: request.ip },
-        signal: controller.signal,
-      });
-      return reply.code(result.duplicate ? 200 : 201).send(result);
-    } catch (err) {
-      if (!request.raw.complete) {
-        reply.header('connection', 'close');
-        discardRest(request);
-      }
-      const reason: unknown = controller.signal.reason;
-      if (controller.signal.aborted && isIngestError(reason) && reason.code === 'SHUTTING_DOWN') throw reason;
-      throw err instanceof Error ? err : new IngestError('INTERNAL', String(err));
-    } finally {
-      ctx.uploads.end(controller);
+  app.post('/v1/files', { onRequest: guard(ctx, 'files:write') }, async (request, reply) =>
+    runUpload(ctx, request, reply, async (byteLimit, options) =>
+      uploadSource(request, options.filename, byteLimit),
+    ),
+  );
+}
+
+/** The query parameters of an upload: filename, audit, on_error (strict | skip), max_errors. */
+export interface UploadParams {
+  filename: string | undefined;
+  audit: string | undefined;
+  onError: 'strict' | 'skip' | undefined;
+  maxErrors: number | undefined;
+}
+
+/**
+ * Runs one upload into ingest(): parses the query, works out the byte limit (maximum upload size or quota
+ * left), opens the source, ingests under the request's cancellation, and answers 201, or 200 for a
+ * duplicate. Shared by `POST /v1/files` (the body) and `POST /v1/files/import` (an object in a bucket).
+ */
+export async function runUpload(
+  ctx: RouteContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  openSource: (
+    byteLimit: NonNullable<IngestOptions['byteLimit']>,
+    params: UploadParams,
+    signal: AbortSignal,
+  ) => Promise<IngestSource>,
+): Promise<FastifyReply> {
+  const principal = principalOf(request);
+  const query = request.query as QueryParams;
+  const controller = ctx.uploads.begin(reply);
+  try {
+    const params: UploadParams = {
+      filename: textParam(query, 'filename'),
+      audit: textParam(query, 'audit', 200),
+      onError: choiceParam(query, 'on_error', ['strict', 'skip'] as const),
+      maxErrors: integerParam(query, 'max_errors', 0, Number.MAX_SAFE_INTEGER),
+    };
+    const byteLimit = await uploadByteLimit(ctx.services.pool, principal.organizationId, ctx.maxUploadBytes);
+    const source = await openSource(byteLimit, params, controller.signal);
+    const result = await ingest(ctx.services, source, {
+      organization: { id: principal.organizationId, slug: principal.organizationSlug },
+      ...(params.audit !== undefined && { audit: params.audit }),
+      onError: params.onError ?? (params.maxErrors !== undefined ? 'skip' : 'strict'),
+      ...(params.maxErrors !== undefined && { maxErrors: params.maxErrors }),
+      byteLimit,
+      actor: { name: 'api', apiKeyId: principal.apiKeyId, clientAddress: request.ip },
+      signal: controller.signal,
+    });
+    return reply.code(result.duplicate ? 200 : 201).send(result);
+  } catch (err) {
+    if (!request.raw.complete) {
+      reply.header('connection', 'close');
+      discardRest(request);
     }
-  });
+    const reason: unknown = controller.signal.reason;
+    if (controller.signal.aborted && isIngestError(reason) && reason.code === 'SHUTTING_DOWN') throw reason;
+    throw err instanceof Error ? err : new IngestError('INTERNAL', String(err));
+  } finally {
+    ctx.uploads.end(controller);
+  }
 }
