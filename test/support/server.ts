@@ -4,6 +4,7 @@ import { logger } from '../../src/logger.js';
 import type { ImportSettings } from '../../src/server/context.js';
 import { createApiKey, type RunningServer, type Scope, startServer } from '../../src/server/index.js';
 import { createTestEnvironment, type TestEnvironment } from './services.js';
+import { organizationTraces } from './traces.js';
 
 export const ALL_SCOPES: Scope[] = ['files:read', 'files:write', 'files:delete'];
 
@@ -61,22 +62,8 @@ export async function startTestServer(
       return fetch(`${server.url}${path}`, { ...init, headers });
     },
     async traces(organizationId) {
-      const count = async (sql: string) => (await env.admin.query(sql, [organizationId])).rows[0].n as number;
-      const objects: string[] = [];
-      for await (const key of env.services.store.list(`orgs/${organizationId}`)) objects.push(key);
       const spool = await readdir(env.services.spoolDir).catch(() => []);
-      return {
-        files: await count('SELECT count(*)::int AS n FROM storage_meta.files WHERE organization_id = $1'),
-        chunks: await count(
-          'SELECT count(*)::int AS n FROM storage_meta.file_chunks WHERE organization_id = $1',
-        ),
-        metrics: await count('SELECT count(*)::int AS n FROM analytics.metrics WHERE organization_id = $1'),
-        rejected: await count(
-          'SELECT count(*)::int AS n FROM storage_meta.rejected_rows WHERE organization_id = $1',
-        ),
-        objects: objects.length,
-        spool: spool.length,
-      };
+      return { ...(await organizationTraces(env, organizationId)), spool: spool.length };
     },
     async close() {
       await server.close(1000);
