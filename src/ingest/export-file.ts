@@ -47,7 +47,7 @@ export async function exportFile(
   const dialect = file.dialect!;
   // A destination closed early (an HTTP client that went away) never drains: stop instead of waiting.
   const write = async (bytes: Buffer | string): Promise<void> => {
-    if (!out.destroyed && !out.write(bytes)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    if (!out.destroyed && !out.write(bytes)) await drainOrClose(out);
     if (out.destroyed) throw new IngestError('CANCELLED', `the export of file ${fileId} was closed early`);
   };
 
@@ -81,5 +81,18 @@ export async function exportFile(
     } else {
       await write(raw);
     }
+  }
+}
+
+/** Waits for `out` to drain or close, removing both listeners afterwards (one wait per full buffer). */
+async function drainOrClose(out: Writable): Promise<void> {
+  const done = new AbortController();
+  try {
+    await Promise.race([
+      once(out, 'drain', { signal: done.signal }),
+      once(out, 'close', { signal: done.signal }),
+    ]);
+  } finally {
+    done.abort();
   }
 }
