@@ -20,7 +20,7 @@ import { EXIT } from './output.js';
 export function buildProgram(signal: AbortSignal, setExitCode: (code: number) => void): Command {
   const program = new Command('ingest')
     .description(
-      'Load CSV files into PostgreSQL: originals kept once (SHA-256), gzip row-aligned chunks loaded with COPY,\n' +
+      'Load CSV files into PostgreSQL: originals kept once (SHA-256), gzip row-aligned chunks loaded with COPY, ' +
         'and per-file and per-column metrics in analytics.metrics.\n\n' +
         'Without DATABASE_URL, an embedded PostgreSQL under INGEST_HOME (default ~/.ingest) is used.',
     )
