@@ -45,6 +45,13 @@ async function main(argv: string[]): Promise<number> {
   return exitCode ?? (interrupted ? EXIT.interrupted : EXIT.ok);
 }
 
+// A reader that stops early (`ingest export <id> | head`) closes the pipe: that ends the command quietly,
+// as it does for other Unix tools, instead of an unhandled EPIPE with a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT.ok);
+  throw err;
+});
+
 main(process.argv).then(
   (code) => {
     logger.flush();
