@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,5 +104,24 @@ describe('ingest CLI', () => {
     expect(run.code).toBe(0);
     for (const word of ['--org', '--on-error', '--chunk-size', 'export', 'files', 'metrics', 'db', 'migrate'])
       expect(run.stdout).toContain(word);
+  });
+
+  it('ends quietly with exit 0 when the reader of its output goes away (| head)', async () => {
+    // Larger than a pipe's buffer, so the export is still writing when the reader leaves.
+    const big = join(home, 'big.csv');
+    await writeFile(big, `id,text\n${'1,lorem ipsum dolor sit amet\n'.repeat(200_000)}`);
+    const ingested = await runCli([big, '--org', 'cli-pipe', '--json'], env);
+    const { fileId } = JSON.parse(ingested.stdout) as { fileId: string };
+    const child = spawn(process.execPath, ['dist/src/cli/main.js', 'export', fileId], {
+      env: { PATH: process.env.PATH ?? '', HOME: home, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    // Like `head -c 1`: read once, then close the pipe while the export is still writing.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
   });
 });
