@@ -99,6 +99,22 @@ describe('ingest CLI', () => {
     expect((await runCli(['--no-such-flag'], env)).code).toBe(2);
   });
 
+  it('org stats --refresh shows the totals of the ingested files', async () => {
+    await runCli(['fixtures/sample.csv', '--org', 'cli-stats', '--json'], env);
+    const run = await runCli(['org', 'stats', '--refresh', '--json'], env);
+    expect(run.code).toBe(0);
+    const stats = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(stats.find((s) => s.slug === 'cli-stats')).toMatchObject({
+      readyFiles: 1,
+      failedFiles: 0,
+      originalBytes: (await readFile('fixtures/sample.csv')).length,
+      rows: 10,
+    });
+  });
+
   it('answers --help with the commands and options', async () => {
     const run = await runCli(['--help'], env);
     expect(run.code).toBe(0);

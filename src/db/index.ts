@@ -46,6 +46,11 @@ export {
   type TenantTable,
 } from './organization-data.js';
 export {
+  listOrganizationMetrics,
+  type OrganizationMetrics,
+  refreshOrganizationMetrics,
+} from './organization-metrics.js';
+export {
   createOrganization,
   ensureOrganization,
   findOrganization,

@@ -5,6 +5,7 @@ import { withServices } from '../context.js';
 import { parseSizeOption } from '../option-parsers.js';
 import { printJson, table } from '../output.js';
 import { registerOrganizationDelete } from './delete-organization.js';
+import { registerOrganizationStats } from './organization-stats.js';
 
 /** `ingest org create|list` (and further org subcommands registered beside these). */
 export function registerOrganizationCommands(program: Command): Command {
@@ -57,6 +58,7 @@ export function registerOrganizationCommands(program: Command): Command {
         );
       }),
     );
+  registerOrganizationStats(org);
   registerOrganizationDelete(org);
   return org;
 }
