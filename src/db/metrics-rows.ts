@@ -48,3 +48,39 @@ export async function listFileMetrics(db: Queryable, fileId: string): Promise<Me
     textValue: r.text_value,
   }));
 }
+
+/**
+ * A ready file's metrics in one query, as listFileMetrics orders them; null when the file is not
+ * visible to the current tenant context or not ready. One round trip instead of a file lookup and a
+ * metrics query: GET /v1/files/:id/metrics is what dashboards poll.
+ */
+export async function listReadyFileMetrics(db: Queryable, fileId: string): Promise<MetricRow[] | null> {
+  const { rows } = await db.query<{
+    column_name: string | null;
+    column_index: number | null;
+    metric_type: string | null;
+    numeric_value: number | null;
+    text_value: string | null;
+  }>(
+    `SELECT m.column_name, m.column_index, m.metric_type, m.numeric_value, m.text_value
+     FROM storage_meta.files f
+     LEFT JOIN analytics.metrics m ON m.file_id = f.id AND m.organization_id = f.organization_id
+     WHERE f.id = $1 AND f.status = 'ready'
+     ORDER BY m.column_index NULLS FIRST, m.id`,
+    [fileId],
+  );
+  if (rows.length === 0) return null;
+  const metrics: MetricRow[] = [];
+  // A ready file without metric rows comes back as one row of NULLs from the outer join.
+  for (const r of rows) {
+    if (r.metric_type === null) continue;
+    metrics.push({
+      columnName: r.column_name,
+      columnIndex: r.column_index,
+      metricType: r.metric_type,
+      numericValue: r.numeric_value,
+      textValue: r.text_value,
+    });
+  }
+  return metrics;
+}

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { getFile, listFileMetrics, listFilesPage, withTenant } from '../../db/index.js';
+import { getFile, listFilesPage, listReadyFileMetrics, withTenant } from '../../db/index.js';
 import { IngestError } from '../../errors.js';
 import { deleteFile, exportFile, getReadyFile } from '../../ingest/index.js';
 import { guard, principalOf, type RouteContext } from '../context.js';
@@ -57,8 +57,8 @@ export function fileRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const principal = principalOf(request);
       const { id } = request.params;
       if (!UUID.test(id)) throw notFound(id);
-      await getReadyFile(pool, principal.organizationId, id);
-      const metrics = await withTenant(pool, principal.organizationId, (db) => listFileMetrics(db, id));
+      const metrics = await withTenant(pool, principal.organizationId, (db) => listReadyFileMetrics(db, id));
+      if (!metrics) throw notFound(id);
       return { fileId: id, metrics };
     },
   );
