@@ -3,6 +3,7 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { IngestServices } from '../ingest/index.js';
 import type { Logger } from '../logger.js';
+import { AuthCache } from './auth-cache.js';
 import type { RouteContext } from './context.js';
 import { errorBody, toIngestError } from './error-response.js';
 import { InFlightUploads } from './in-flight-uploads.js';
@@ -30,7 +31,12 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     forceCloseConnections: 'idle',
     genReqId: () => randomUUID(),
   });
-  const ctx: RouteContext = { services: options.services, maxUploadBytes: options.maxUploadBytes, uploads };
+  const ctx: RouteContext = {
+    services: options.services,
+    maxUploadBytes: options.maxUploadBytes,
+    uploads,
+    authCache: new AuthCache(),
+  };
 
   app.decorateRequest('principal', null);
   // Once closing, every response ends its connection: a keep-alive connection that turns idle after

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { IngestServices } from '../ingest/index.js';
+import type { AuthCache } from './auth-cache.js';
 import { authenticate, type Principal, requireScope } from './authenticate.js';
 import type { InFlightUploads } from './in-flight-uploads.js';
 import { enforceRateLimit } from './rate-limit.js';
@@ -18,6 +19,8 @@ export interface RouteContext {
   /** Largest upload accepted, in bytes (INGEST_MAX_UPLOAD_BYTES). */
   maxUploadBytes: number;
   uploads: InFlightUploads;
+  /** Keys verified recently; the guard's rate-limit count re-checks revocation on every request. */
+  authCache: AuthCache;
 }
 
 /**
@@ -27,7 +30,7 @@ export interface RouteContext {
  */
 export function guard(ctx: RouteContext, scope: Scope) {
   return async (request: FastifyRequest): Promise<void> => {
-    const principal = await authenticate(ctx.services.pool, request.headers.authorization);
+    const principal = await authenticate(ctx.services.pool, request.headers.authorization, ctx.authCache);
     request.principal = principal;
     request.log = request.log.child({
       organizationId: principal.organizationId,
