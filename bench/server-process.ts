@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
@@ -33,13 +33,19 @@ export async function startServerProcess(
   env: Record<string, string>,
   logPath: string,
 ): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [join(packageRoot(), 'dist/src/cli/main.js'), 'serve', '--port', '0', '--grace', '5'],
-    { cwd: packageRoot(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const log = createWriteStream(logPath);
-  child.stderr!.pipe(log);
+  // The log file is the child's own stderr: its (synchronous) log writes never wait on this process,
+  // whose event loop is busy generating load.
+  const logFd = openSync(logPath, 'w');
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      process.execPath,
+      [join(packageRoot(), 'dist/src/cli/main.js'), 'serve', '--port', '0', '--grace', '5'],
+      { cwd: packageRoot(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', logFd] },
+    );
+  } finally {
+    closeSync(logFd);
+  }
   let stdout = '';
   const url = await new Promise<string>((resolve, reject) => {
     const fail = (why: string) => {
@@ -74,7 +80,6 @@ export async function startServerProcess(
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
       const [code] = (await exited) as [number | null];
-      await new Promise<void>((resolve) => log.end(resolve));
       return code;
     },
   };
