@@ -21,6 +21,7 @@ import type { Services } from '../src/ingest/index.js';
 import { createApiKey, type Scope } from '../src/server/index.js';
 import { ensureFixture, Prng } from './generate-fixture.js';
 import type { BenchOrganizations } from './organizations.js';
+import { type PacedLoadResult, pacedLoad, percentile } from './paced-load.js';
 import { seedFiles } from './seed-files.js';
 import { startServerProcess } from './server-process.js';
 
@@ -46,6 +47,11 @@ export interface LoadOptions {
   seededFiles: number;
   /** `?limit=` of the listing requests. */
   pageLimit: number;
+  /**
+   * Requests per second of the paced read runs, spread over all read connections: dashboards poll,
+   * they do not fire the next request the moment the last one answered.
+   */
+  readRate: number;
   seed: number;
 }
 
@@ -56,6 +62,7 @@ export const DEFAULT_LOAD_OPTIONS: LoadOptions = {
   readSeconds: 10,
   seededFiles: 10_000,
   pageLimit: 50,
+  readRate: 300,
   seed: 1,
 };
 
@@ -63,6 +70,8 @@ export const DEFAULT_LOAD_OPTIONS: LoadOptions = {
 export interface LoadRow {
   name: string;
   connections: number;
+  /** Offered requests per second (paced, open loop); null when every connection sends as soon as answered. */
+  rate: number | null;
   seconds: number;
   /** Responses received (any status) within the run. */
   responses: number;
@@ -93,8 +102,10 @@ export interface LoadResults {
   uploadsStored: number;
   rows: LoadRow[];
   readP99TargetMs: number;
-  /** Whether every read run's p99 was under the target with no errors. */
+  /** Whether every read run's p99 was under the target with no errors, saturated runs included. */
   readTargetMet: boolean;
+  /** The same for the paced read runs only. */
+  pacedReadTargetMet: boolean;
 }
 
 interface LoadContext {
@@ -178,7 +189,8 @@ export async function runLoad(ctx: LoadContext, options: LoadOptions): Promise<L
       requests: [{ method: 'GET', path: listPath, headers: { authorization: `Bearer ${readKey}` } }],
     });
 
-    note('load: reads...');
+    note('load: reads (saturated: each connection sends as soon as it is answered; then paced)...');
+    const listRequest = { method: 'GET', path: listPath, headers: { authorization: `Bearer ${readKey}` } };
     rows.push(
       await run('GET /v1/files/:id/metrics', {
         connections: options.readConnections,
@@ -192,9 +204,35 @@ export async function runLoad(ctx: LoadContext, options: LoadOptions): Promise<L
         connections: options.readConnections,
         duration: options.readSeconds,
         timeout: 60,
-        requests: [{ method: 'GET', path: listPath, headers: { authorization: `Bearer ${readKey}` } }],
+        requests: [listRequest],
       }),
     );
+    const paced = async (name: string, path: () => string) => {
+      note(
+        `  ${name}: ${options.readConnections} connections, paced at ${options.readRate} req/s, ${options.readSeconds} s...`,
+      );
+      const cpuBefore = await server.cpuSeconds();
+      const loadBefore = loadavg()[0]!;
+      const result = await pacedLoad({
+        url: server.url,
+        connections: options.readConnections,
+        rate: options.readRate,
+        seconds: options.readSeconds,
+        timeoutSeconds: 60,
+        next: () => ({ path: path(), headers: { authorization: `Bearer ${readKey}` } }),
+      });
+      const cpuAfter = await server.cpuSeconds();
+      const row = pacedRow(name, options, result, {
+        cpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
+        loadAverage: [loadBefore, loadavg()[0]!],
+      });
+      note(`    ${row.responses} responses, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, errors ${row.errors}`);
+      return row;
+    };
+    rows.push(
+      await paced('GET /v1/files/:id/metrics', () => `/v1/files/${ids[rng.int(ids.length)]}/metrics`),
+    );
+    rows.push(await paced(`GET /v1/files?limit=${options.pageLimit}`, () => listPath));
 
     note('load: uploads...');
     rows.push(
@@ -229,6 +267,8 @@ export async function runLoad(ctx: LoadContext, options: LoadOptions): Promise<L
     [uploadOrg.id],
   );
   const reads = rows.filter((r) => r.mbPerSecond === null);
+  const met = (list: LoadRow[]) =>
+    list.length > 0 && list.every((r) => r.responses > 0 && r.errors === 0 && r.p99Ms < READ_P99_TARGET_MS);
   return {
     options,
     server: { mode: 'child process', logLevel, peakRssBytes },
@@ -237,9 +277,8 @@ export async function runLoad(ctx: LoadContext, options: LoadOptions): Promise<L
     uploadsStored: stored.rows[0]!.n,
     rows,
     readP99TargetMs: READ_P99_TARGET_MS,
-    readTargetMet:
-      reads.length > 0 &&
-      reads.every((r) => r.responses > 0 && r.errors === 0 && r.p99Ms < READ_P99_TARGET_MS),
+    readTargetMet: met(reads),
+    pacedReadTargetMet: met(reads.filter((r) => r.rate !== null)),
   };
 }
 
@@ -255,6 +294,7 @@ function toRow(
   return {
     name,
     connections: result.connections,
+    rate: null,
     seconds: result.duration,
     responses,
     unanswered: Math.max(0, result.requests.sent - responses),
@@ -270,6 +310,38 @@ function toRow(
       extra.cpuSeconds === null
         ? null
         : (100 * extra.cpuSeconds) / (result.duration * availableParallelism()),
+    loadAverage: extra.loadAverage,
+  };
+}
+
+function pacedRow(
+  name: string,
+  options: LoadOptions,
+  result: PacedLoadResult,
+  extra: { cpuSeconds: number | null; loadAverage: [number, number] },
+): LoadRow {
+  const responses = result.latenciesMs.length;
+  const ok = Object.entries(result.statusCounts)
+    .filter(([status]) => status.startsWith('2'))
+    .reduce((sum, [, n]) => sum + n, 0);
+  const round = (ms: number) => Math.round(ms);
+  return {
+    name,
+    connections: options.readConnections,
+    rate: options.readRate,
+    seconds: result.seconds,
+    responses,
+    unanswered: Math.max(0, result.sent - responses - result.failures),
+    requestsPerSecond: responses / result.seconds,
+    mbPerSecond: null,
+    p50Ms: round(percentile(result.latenciesMs, 50)),
+    p99Ms: round(percentile(result.latenciesMs, 99)),
+    maxMs: round(result.latenciesMs.at(-1) ?? 0),
+    errors: responses - ok + result.failures,
+    non2xx: responses - ok,
+    statusCounts: result.statusCounts,
+    serverCpuPercent:
+      extra.cpuSeconds === null ? null : (100 * extra.cpuSeconds) / (result.seconds * availableParallelism()),
     loadAverage: extra.loadAverage,
   };
 }

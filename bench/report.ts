@@ -184,6 +184,7 @@ export function loadTable(rows: LoadRow[]): string {
     [
       'endpoint',
       'conns',
+      'offered',
       'seconds',
       'responses',
       'unanswered',
@@ -199,6 +200,7 @@ export function loadTable(rows: LoadRow[]): string {
     rows.map((r) => [
       r.name,
       String(r.connections),
+      r.rate === null ? 'max' : `${r.rate}/s`,
       r.seconds.toFixed(1),
       String(r.responses),
       String(r.unanswered),
@@ -308,9 +310,11 @@ export function compareTable(now: BenchResults, then: BenchResults): string {
 export function compareLoadTable(now: BenchResults, then: BenchResults): string | null {
   if (!now.load || !then.load) return null;
   const body = now.load.rows.map((row) => {
-    const old = then.load?.rows.find((r) => r.name === row.name && r.connections === row.connections);
+    const old = then.load?.rows.find(
+      (r) => r.name === row.name && r.connections === row.connections && (r.rate ?? null) === row.rate,
+    );
     return [
-      row.name,
+      `${row.name} (${row.rate === null ? 'max' : `${row.rate}/s`})`,
       String(row.p99Ms),
       old ? String(old.p99Ms) : '-',
       old ? change(row.p99Ms, old.p99Ms, true) : 'no earlier row',
