@@ -30,6 +30,7 @@ export {
   type FileCursor,
   type FileRecord,
   type FileStatus,
+  type FileSummaryRecord,
   findFileBySha,
   findFileOrganizationId,
   getFile,

@@ -1,5 +1,7 @@
+import type pg from 'pg';
 import type { MetricRow } from '../metrics/index.js';
 import type { Queryable } from './pool.js';
+import { tenantStatement, uuidLiteral } from './tenant-context.js';
 
 /** Writes a file's metric rows in one statement. Runs under the file's tenant context. */
 export async function insertMetricRows(
@@ -50,24 +52,29 @@ export async function listFileMetrics(db: Queryable, fileId: string): Promise<Me
 }
 
 /**
- * A ready file's metrics in one query, as listFileMetrics orders them; null when the file is not
- * visible to the current tenant context or not ready. One round trip instead of a file lookup and a
- * metrics query: GET /v1/files/:id/metrics is what dashboards poll.
+ * A ready file's metrics, as listFileMetrics orders them, in one round trip of the organization's
+ * tenant context (tenantStatement; the id is checked to be a UUID); null when the file is not the
+ * organization's or not ready. GET /v1/files/:id/metrics is what dashboards poll.
  */
-export async function listReadyFileMetrics(db: Queryable, fileId: string): Promise<MetricRow[] | null> {
-  const { rows } = await db.query<{
+export async function listReadyFileMetrics(
+  pool: pg.Pool,
+  organizationId: string,
+  fileId: string,
+): Promise<MetricRow[] | null> {
+  const rows = await tenantStatement<{
     column_name: string | null;
     column_index: number | null;
     metric_type: string | null;
     numeric_value: number | null;
     text_value: string | null;
   }>(
+    pool,
+    organizationId,
     `SELECT m.column_name, m.column_index, m.metric_type, m.numeric_value, m.text_value
      FROM storage_meta.files f
      LEFT JOIN analytics.metrics m ON m.file_id = f.id AND m.organization_id = f.organization_id
-     WHERE f.id = $1 AND f.status = 'ready'
+     WHERE f.id = ${uuidLiteral(fileId)} AND f.status = 'ready'
      ORDER BY m.column_index NULLS FIRST, m.id`,
-    [fileId],
   );
   if (rows.length === 0) return null;
   const metrics: MetricRow[] = [];
