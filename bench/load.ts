@@ -15,6 +15,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon, { type AutocannonOptions, type AutocannonResult } from 'autocannon';
 import type pg from 'pg';
 import type { Services } from '../src/ingest/index.js';
@@ -26,6 +27,13 @@ import { seedFiles } from './seed-files.js';
 import { startServerProcess } from './server-process.js';
 
 const MiB = 1024 * 1024;
+
+/**
+ * Pause before each run: requests a run left unanswered when it ended are still worked off by the
+ * server (their handlers finish after the client went away) and must not load the next run.
+ */
+const SETTLE_MS = 3_000;
+const settle = () => sleep(SETTLE_MS);
 
 /** The dashboard's target for reads (issue 5). */
 export const READ_P99_TARGET_MS = 100;
@@ -165,6 +173,7 @@ export async function runLoad(ctx: LoadContext, options: LoadOptions): Promise<L
     const listPath = `/v1/files?limit=${options.pageLimit}`;
     const run = async (name: string, cannon: Omit<AutocannonOptions, 'url'>, bodyBytes?: number) => {
       note(`  ${name}: ${cannon.connections} connections, ${cannon.duration} s...`);
+      await settle();
       const cpuBefore = await server.cpuSeconds();
       const loadBefore = loadavg()[0]!;
       const result = await autocannon({ url: server.url, ...cannon });
@@ -211,6 +220,7 @@ export async function runLoad(ctx: LoadContext, options: LoadOptions): Promise<L
       note(
         `  ${name}: ${options.readConnections} connections, paced at ${options.readRate} req/s, ${options.readSeconds} s...`,
       );
+      await settle();
       const cpuBefore = await server.cpuSeconds();
       const loadBefore = loadavg()[0]!;
       const result = await pacedLoad({

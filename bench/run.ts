@@ -80,6 +80,7 @@ baselines on the same files. MB means 2^20 bytes. Results go to bench/results/<d
                         uploading distinct 1 MB CSV files (${DEFAULT_LOAD_OPTIONS.uploadSeconds} s); exit 1 on any non-2xx response
   --load-files <n>      files seeded for the read runs (default ${DEFAULT_LOAD_OPTIONS.seededFiles})
   --load-seconds <n>    seconds of each read run; uploads run 2 s longer (default ${DEFAULT_LOAD_OPTIONS.readSeconds})
+  --load-rate <n>       requests per second of the paced read runs (default ${DEFAULT_LOAD_OPTIONS.readRate})
   -h, --help            this text
 
 Environment: DATABASE_URL selects an external PostgreSQL; without it the embedded server is started
@@ -138,6 +139,7 @@ function parseFlags(argv: string[]): Flags | 'help' {
       load: { type: 'boolean', default: false },
       'load-files': { type: 'string' },
       'load-seconds': { type: 'string' },
+      'load-rate': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -147,8 +149,8 @@ function parseFlags(argv: string[]): Flags | 'help' {
   const ci = values.ci;
   if (ci && values.load)
     throw new UsageError('--load and --ci cannot be combined (CI runs the ingest case only)');
-  if (!values.load && (values['load-files'] || values['load-seconds']))
-    throw new UsageError('--load-files and --load-seconds need --load');
+  if (!values.load && (values['load-files'] || values['load-seconds'] || values['load-rate']))
+    throw new UsageError('--load-files, --load-seconds and --load-rate need --load');
   const readSeconds = values['load-seconds']
     ? positiveInt('--load-seconds', values['load-seconds'])
     : DEFAULT_LOAD_OPTIONS.readSeconds;
@@ -190,6 +192,9 @@ function parseFlags(argv: string[]): Flags | 'help' {
           seed,
           readSeconds,
           uploadSeconds: readSeconds + 2,
+          readRate: values['load-rate']
+            ? positiveInt('--load-rate', values['load-rate'])
+            : DEFAULT_LOAD_OPTIONS.readRate,
           seededFiles: values['load-files']
             ? positiveInt('--load-files', values['load-files'])
             : DEFAULT_LOAD_OPTIONS.seededFiles,
