@@ -541,10 +541,14 @@ async function main(argv: string[]): Promise<number> {
     try {
       const earlier = await readResults(flags.compare);
       process.stdout.write(
-        `\ncompared with ${flags.compare} (${earlier.startedAt}, ${earlier.database.mode} database):\n${compareTable(results, earlier)}\n`,
+        `\ncompared with ${flags.compare} (${earlier.startedAt}, ${earlier.database.mode} database):\n`,
       );
+      // A --load run has no ingest rows to compare; an earlier run without a load section, no load rows.
+      if (results.rows.length + results.gzipLevels.length + results.baselines.length > 0 || results.duplicate)
+        process.stdout.write(`${compareTable(results, earlier)}\n`);
       const loadComparison = compareLoadTable(results, earlier);
-      if (loadComparison) process.stdout.write(`\n${loadComparison}\n`);
+      if (loadComparison) process.stdout.write(`${loadComparison}\n`);
+      else if (results.load) process.stdout.write(`${flags.compare} has no load section to compare with\n`);
     } catch (err) {
       process.stderr.write(`bench: --compare: ${describeError(err)}\n`);
       return 2;
