@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BaselineResult } from './baselines.js';
+import type { LoadResults, LoadRow } from './load.js';
 
 /** Bumped when the JSON layout changes incompatibly, so --compare can refuse what it cannot read. */
 export const RESULTS_VERSION = 1;
@@ -82,6 +83,8 @@ export interface BenchResults {
   gzipLevels: IngestRow[];
   baselines: BaselineRow[];
   ci: { maxSeconds: number; maxRssBytes: number; failures: string[] } | null;
+  /** The HTTP load benchmark (`--load`); absent in results written before it existed. */
+  load?: LoadResults | null;
   errors: string[];
 }
 
@@ -175,6 +178,44 @@ export function baselineTable(rows: BaselineRow[]): string {
   return formatTable(['baseline', 'seconds', 'MB/s', 'ratio'], body);
 }
 
+/** One line per autocannon run: throughput, latency percentiles, errors, server CPU and load average. */
+export function loadTable(rows: LoadRow[]): string {
+  return formatTable(
+    [
+      'endpoint',
+      'conns',
+      'offered',
+      'seconds',
+      'responses',
+      'unanswered',
+      'req/s',
+      'MB/s',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'errors',
+      'server CPU',
+      'load avg',
+    ],
+    rows.map((r) => [
+      r.name,
+      String(r.connections),
+      r.rate === null ? 'max' : `${r.rate}/s`,
+      r.seconds.toFixed(1),
+      String(r.responses),
+      String(r.unanswered),
+      r.requestsPerSecond.toFixed(r.requestsPerSecond < 100 ? 1 : 0),
+      r.mbPerSecond === null ? '' : r.mbPerSecond.toFixed(1),
+      String(r.p50Ms),
+      String(r.p99Ms),
+      String(r.maxMs),
+      String(r.errors),
+      r.serverCpuPercent === null ? 'n/a' : `${r.serverCpuPercent.toFixed(0)}%`,
+      `${r.loadAverage[0].toFixed(2)} -> ${r.loadAverage[1].toFixed(2)}`,
+    ]),
+  );
+}
+
 /** `bench/results/2025-01-31T12-00-00Z.json`: sortable, and free of ':' for filesystems that refuse it. */
 export function resultsFileName(date: Date): string {
   return `${date
@@ -263,4 +304,22 @@ export function compareTable(now: BenchResults, then: BenchResults): string {
     ['row', 'seconds now', 'then', 'time now/then', 'MB/s now/then', 'RSS now/then', 'stored now/then'],
     body,
   );
+}
+
+/** Per load run of this run, p99 and req/s against the same endpoint in an earlier run; null if either has no load section. */
+export function compareLoadTable(now: BenchResults, then: BenchResults): string | null {
+  if (!now.load || !then.load) return null;
+  const body = now.load.rows.map((row) => {
+    const old = then.load?.rows.find(
+      (r) => r.name === row.name && r.connections === row.connections && (r.rate ?? null) === row.rate,
+    );
+    return [
+      `${row.name} (${row.rate === null ? 'max' : `${row.rate}/s`})`,
+      String(row.p99Ms),
+      old ? String(old.p99Ms) : '-',
+      old ? change(row.p99Ms, old.p99Ms, true) : 'no earlier row',
+      old ? change(row.requestsPerSecond, old.requestsPerSecond, false) : '',
+    ];
+  });
+  return formatTable(['load run', 'p99 ms now', 'then', 'p99 now/then', 'req/s now/then'], body);
 }

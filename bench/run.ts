@@ -25,6 +25,7 @@ import {
   psqlBaseline,
 } from './baselines.js';
 import { ensureFixture, type Fixture, parseSize, sizeLabel } from './generate-fixture.js';
+import { DEFAULT_LOAD_OPTIONS, type LoadOptions, type LoadResults, runLoad } from './load.js';
 import { type Measurement, measure, medianBy, processMaxRss, RssSampler, time } from './measure.js';
 import { type BenchOrganization, BenchOrganizations } from './organizations.js';
 import { resultsDir } from './paths.js';
@@ -32,12 +33,14 @@ import {
   type BaselineRow,
   type BenchResults,
   baselineTable,
+  compareLoadTable,
   compareTable,
   type DuplicateRow,
   formatMb,
   gzipTable,
   type IngestRow,
   ingestTable,
+  loadTable,
   RESULTS_VERSION,
   readResults,
   relative,
@@ -70,6 +73,14 @@ baselines on the same files. MB means 2^20 bytes. Results go to bench/results/<d
   --compare <file>      print this run's ratio against an earlier results file
   --keep                keep the benchmark's organizations and files (default: removed at the end)
   --ci                  100 MB only, one run; exit 1 over ${CI_LIMITS.seconds} s or ${CI_LIMITS.rssBytes / MiB} MB peak RSS
+  --load                the HTTP API under load instead of the ingest runs: \`ingest serve\` in a child process,
+                        ${DEFAULT_LOAD_OPTIONS.readConnections} connections reading GET /v1/files/:id/metrics and GET /v1/files?limit=${DEFAULT_LOAD_OPTIONS.pageLimit} from an
+                        organization of ${DEFAULT_LOAD_OPTIONS.seededFiles.toLocaleString('en-US')} files seeded in SQL (${DEFAULT_LOAD_OPTIONS.readSeconds} s each, as fast as answered, then
+                        paced at ${DEFAULT_LOAD_OPTIONS.readRate} req/s), then ${DEFAULT_LOAD_OPTIONS.uploadConnections} connections
+                        uploading distinct 1 MB CSV files (${DEFAULT_LOAD_OPTIONS.uploadSeconds} s); exit 1 on any non-2xx response
+  --load-files <n>      files seeded for the read runs (default ${DEFAULT_LOAD_OPTIONS.seededFiles})
+  --load-seconds <n>    seconds of each read run; uploads run 2 s longer (default ${DEFAULT_LOAD_OPTIONS.readSeconds})
+  --load-rate <n>       requests per second of the paced read runs (default ${DEFAULT_LOAD_OPTIONS.readRate})
   -h, --help            this text
 
 Environment: DATABASE_URL selects an external PostgreSQL; without it the embedded server is started
@@ -88,6 +99,8 @@ interface Flags {
   compare: string | undefined;
   keep: boolean;
   ci: boolean;
+  /** Set by --load: run the HTTP load benchmark instead of the ingest runs. */
+  load: LoadOptions | null;
 }
 
 class UsageError extends Error {}
@@ -123,6 +136,10 @@ function parseFlags(argv: string[]): Flags | 'help' {
       compare: { type: 'string' },
       keep: { type: 'boolean', default: false },
       ci: { type: 'boolean', default: false },
+      load: { type: 'boolean', default: false },
+      'load-files': { type: 'string' },
+      'load-seconds': { type: 'string' },
+      'load-rate': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -130,6 +147,13 @@ function parseFlags(argv: string[]): Flags | 'help' {
   });
   if (values.help) return 'help';
   const ci = values.ci;
+  if (ci && values.load)
+    throw new UsageError('--load and --ci cannot be combined (CI runs the ingest case only)');
+  if (!values.load && (values['load-files'] || values['load-seconds'] || values['load-rate']))
+    throw new UsageError('--load-files, --load-seconds and --load-rate need --load');
+  const readSeconds = values['load-seconds']
+    ? positiveInt('--load-seconds', values['load-seconds'])
+    : DEFAULT_LOAD_OPTIONS.readSeconds;
   let sizes: number[];
   if (ci) sizes = [REFERENCE_BYTES];
   else if (values.sizes) sizes = values.sizes.split(',').map((s) => size('--sizes', s));
@@ -162,6 +186,20 @@ function parseFlags(argv: string[]): Flags | 'help' {
     compare: values.compare,
     keep: values.keep,
     ci,
+    load: values.load
+      ? {
+          ...DEFAULT_LOAD_OPTIONS,
+          seed,
+          readSeconds,
+          uploadSeconds: readSeconds + 2,
+          readRate: values['load-rate']
+            ? positiveInt('--load-rate', values['load-rate'])
+            : DEFAULT_LOAD_OPTIONS.readRate,
+          seededFiles: values['load-files']
+            ? positiveInt('--load-files', values['load-files'])
+            : DEFAULT_LOAD_OPTIONS.seededFiles,
+        }
+      : null,
   };
 }
 
@@ -365,16 +403,15 @@ async function main(argv: string[]): Promise<number> {
     : flags.sizes[flags.sizes.length - 1]!;
   const defaultGzip = LIMITS.gzipLevel.default;
 
-  note(`generating fixtures (seed ${flags.seed})...`);
   const fixtures = new Map<number, Fixture>();
-  for (const sizeBytes of flags.sizes) {
+  if (!flags.load) note(`generating fixtures (seed ${flags.seed})...`);
+  for (const sizeBytes of flags.load ? [] : flags.sizes) {
     const { value, seconds } = await time(() => ensureFixture(sizeBytes, flags.seed));
     fixtures.set(sizeBytes, value);
     note(
       `  ${sizeLabel(sizeBytes)}: ${value.rows.toLocaleString('en-US')} rows, ${value.bytes} bytes (${seconds.toFixed(2)} s)`,
     );
   }
-  const warmupFixture = await ensureFixture(WARMUP_BYTES, flags.seed);
 
   // The database must be up before anything is timed; its start is reported on its own line.
   const databaseState = config.databaseUrl
@@ -389,44 +426,55 @@ async function main(argv: string[]): Promise<number> {
   runner.sampler.start();
   let serverVersion = 'unknown';
   let warmupSeconds = 0;
+  let load: LoadResults | null = null;
   try {
     serverVersion = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]!
       .server_version;
-    const warm = await time(async () =>
-      ingest(
-        services,
-        { kind: 'path', path: warmupFixture.path },
-        { organization: await orgs.create('warmup') },
-      ),
-    );
-    warmupSeconds = warm.seconds;
-    note(
-      `warm-up ingest (${formatMb(warmupFixture.bytes)}, starts ${flags.threads} worker threads): ${warmupSeconds.toFixed(2)} s`,
-    );
-
-    for (const sizeBytes of flags.sizes) {
-      const fixture = fixtures.get(sizeBytes)!;
-      const runs = sizeBytes >= GiB ? 1 : flags.runs;
-      note(`ingesting ${sizeLabel(sizeBytes)} (${runs} run${runs === 1 ? '' : 's'})...`);
-      const { row, lastOrg } = await runner.ingestRow(fixture, sizeBytes, runs, defaultGzip);
-      runner.rows.push(row);
-      if (sizeBytes === reference)
-        runner.duplicate = await runner.duplicateRow(fixture, sizeBytes, lastOrg, defaultGzip);
-    }
-    if (flags.gzipLevels.length > 0) {
+    if (flags.load) {
+      load = await runLoad({ services, admin, orgs, note }, flags.load);
+      for (const row of load.rows)
+        if (row.errors > 0)
+          errors.push(
+            `${row.name}: ${row.errors} failed requests (status counts ${JSON.stringify(row.statusCounts)})`,
+          );
+    } else {
+      const warmupFixture = await ensureFixture(WARMUP_BYTES, flags.seed);
+      const warm = await time(async () =>
+        ingest(
+          services,
+          { kind: 'path', path: warmupFixture.path },
+          { organization: await orgs.create('warmup') },
+        ),
+      );
+      warmupSeconds = warm.seconds;
       note(
-        `ingesting ${sizeLabel(reference)} at gzip levels ${flags.gzipLevels.join(', ')} (interleaved)...`,
+        `warm-up ingest (${formatMb(warmupFixture.bytes)}, starts ${flags.threads} worker threads): ${warmupSeconds.toFixed(2)} s`,
       );
-      runner.gzipLevelRows = await runner.gzipRows(
-        fixtures.get(reference)!,
-        reference,
-        flags.runs,
-        flags.gzipLevels,
-      );
-    }
-    if (flags.baselines) {
-      note('baselines...');
-      await runner.baselines(admin, services.database.connectionString, fixtures, reference);
+
+      for (const sizeBytes of flags.sizes) {
+        const fixture = fixtures.get(sizeBytes)!;
+        const runs = sizeBytes >= GiB ? 1 : flags.runs;
+        note(`ingesting ${sizeLabel(sizeBytes)} (${runs} run${runs === 1 ? '' : 's'})...`);
+        const { row, lastOrg } = await runner.ingestRow(fixture, sizeBytes, runs, defaultGzip);
+        runner.rows.push(row);
+        if (sizeBytes === reference)
+          runner.duplicate = await runner.duplicateRow(fixture, sizeBytes, lastOrg, defaultGzip);
+      }
+      if (flags.gzipLevels.length > 0) {
+        note(
+          `ingesting ${sizeLabel(reference)} at gzip levels ${flags.gzipLevels.join(', ')} (interleaved)...`,
+        );
+        runner.gzipLevelRows = await runner.gzipRows(
+          fixtures.get(reference)!,
+          reference,
+          flags.runs,
+          flags.gzipLevels,
+        );
+      }
+      if (flags.baselines) {
+        note('baselines...');
+        await runner.baselines(admin, services.database.connectionString, fixtures, reference);
+      }
     }
   } catch (err) {
     errors.push(describeError(err));
@@ -476,6 +524,7 @@ async function main(argv: string[]): Promise<number> {
     gzipLevels: runner.gzipLevelRows,
     baselines: runner.baselineRows,
     ci: null,
+    load,
     errors,
   };
   if (flags.ci)
@@ -492,8 +541,14 @@ async function main(argv: string[]): Promise<number> {
     try {
       const earlier = await readResults(flags.compare);
       process.stdout.write(
-        `\ncompared with ${flags.compare} (${earlier.startedAt}, ${earlier.database.mode} database):\n${compareTable(results, earlier)}\n`,
+        `\ncompared with ${flags.compare} (${earlier.startedAt}, ${earlier.database.mode} database):\n`,
       );
+      // A --load run has no ingest rows to compare; an earlier run without a load section, no load rows.
+      if (results.rows.length + results.gzipLevels.length + results.baselines.length > 0 || results.duplicate)
+        process.stdout.write(`${compareTable(results, earlier)}\n`);
+      const loadComparison = compareLoadTable(results, earlier);
+      if (loadComparison) process.stdout.write(`${loadComparison}\n`);
+      else if (results.load) process.stdout.write(`${flags.compare} has no load section to compare with\n`);
     } catch (err) {
       process.stderr.write(`bench: --compare: ${describeError(err)}\n`);
       return 2;
@@ -552,6 +607,12 @@ function print(results: BenchResults, openSeconds: number): void {
       ? `database: embedded PostgreSQL ${results.database.serverVersion}, ${results.database.state}: ${openSeconds.toFixed(2)} s incl. migrations (not in any figure below)`
       : `database: external database (DATABASE_URL), PostgreSQL ${results.database.serverVersion}; open + migrations: ${openSeconds.toFixed(2)} s`,
   );
+  if (results.load) {
+    printLoad(out, results.load);
+    for (const e of results.errors) out.push(`ERROR: ${e}`);
+    process.stdout.write(`${out.join('\n')}\n`);
+    return;
+  }
   const s = results.settings;
   out.push(
     `settings: ${s.threads} worker threads, chunk ${formatMb(s.chunkBytes)}, gzip level ${s.gzipLevel}, median of ${s.runs} run(s) below 1GB`,
@@ -590,6 +651,33 @@ function print(results: BenchResults, openSeconds: number): void {
   }
   for (const e of results.errors) out.push(`ERROR: ${e}`);
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+function printLoad(out: string[], load: LoadResults): void {
+  const o = load.options;
+  out.push(
+    `server: ingest serve in a child process (log level ${load.server.logLevel}, peak RSS ${load.server.peakRssBytes === null ? 'n/a' : formatMb(load.server.peakRssBytes)}); load generators in this process: autocannon (offered "max": each connection sends as soon as answered) and an open-loop pacer (offered n/s, evenly spread over all connections)`,
+  );
+  out.push(
+    `reads: ${load.seeded.files.toLocaleString('en-US')} ready files seeded in SQL with ${load.seeded.metricRows.toLocaleString('en-US')} metric rows (${load.seeded.seconds.toFixed(1)} s); uploads: distinct ${formatMb(load.uploadBodyBytes)} CSV bodies, ${load.uploadsStored} stored`,
+  );
+  out.push(
+    'latency = request written (paced: request due) to response read, answered requests only; unanswered = still in flight when the run ended; server CPU = user+system of the server process / wall / cores; load avg = 1-minute, start -> end of the run.',
+  );
+  out.push('');
+  out.push(loadTable(load.rows));
+  out.push('');
+  const target = load.readP99TargetMs;
+  for (const row of load.rows.filter((r) => r.mbPerSecond === null)) {
+    const how = row.rate === null ? 'saturated' : `paced at ${row.rate} req/s`;
+    const ok = row.responses > 0 && row.errors === 0 && row.p99Ms < target;
+    out.push(
+      `${ok ? 'target met   ' : 'target MISSED'}: ${row.name}, ${o.readConnections} connections, ${how}: p99 ${row.p99Ms} ms (dashboard target < ${target} ms)`,
+    );
+  }
+  out.push(
+    `A saturated closed loop of ${o.readConnections} connections waits ${o.readConnections} / (req/s) on average (Little's law): p99 < ${target} ms there needs over ${Math.round((o.readConnections * 1000) / target).toLocaleString('en-US')} req/s.`,
+  );
 }
 
 main(process.argv.slice(2)).then(

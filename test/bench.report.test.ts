@@ -2,9 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_LOAD_OPTIONS, type LoadResults, type LoadRow } from '../bench/load.js';
 import { medianBy } from '../bench/measure.js';
 import {
   type BenchResults,
+  compareLoadTable,
   compareTable,
   formatTable,
   type IngestRow,
@@ -95,5 +97,49 @@ describe('bench report', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('bench report, load section', () => {
+  const loadRow = (p99Ms: number, rate: number | null): LoadRow => ({
+    name: 'GET /v1/files',
+    connections: 1000,
+    rate,
+    seconds: 10,
+    responses: 1000,
+    unanswered: 0,
+    requestsPerSecond: 100,
+    mbPerSecond: null,
+    p50Ms: 5,
+    p99Ms,
+    maxMs: p99Ms,
+    errors: 0,
+    non2xx: 0,
+    statusCounts: { '200': 1000 },
+    serverCpuPercent: 20,
+    loadAverage: [1, 1],
+  });
+  const load = (rows: LoadRow[]): LoadResults => ({
+    options: DEFAULT_LOAD_OPTIONS,
+    server: { mode: 'child process', logLevel: 'info', peakRssBytes: null },
+    seeded: { files: 10, metricRows: 1070, seconds: 1 },
+    uploadBodyBytes: MiB,
+    uploadsStored: 0,
+    rows,
+    readP99TargetMs: 100,
+    readTargetMet: false,
+    pacedReadTargetMet: true,
+  });
+
+  it('compares load runs by endpoint and pacing, and gives nothing when either run has no load section', () => {
+    const now = { ...results([]), load: load([loadRow(50, null), loadRow(20, 300)]) };
+    const then = { ...results([]), load: load([loadRow(20, 300), loadRow(100, null)]) };
+    const table = compareLoadTable(now, then)!;
+    expect(table).toContain('GET /v1/files (max)');
+    expect(table).toMatch(/\(max\)\s+\|\s+50 \|\s+100 \| 0\.50x \(better\)/);
+    expect(table).toMatch(/\(300\/s\)\s+\|\s+20 \|\s+20 \|\s+1\.00x \(same\)/);
+    // Results written before the load benchmark existed have no `load` key at all.
+    expect(compareLoadTable(now, results([]))).toBeNull();
+    expect(compareLoadTable(results([]), then)).toBeNull();
   });
 });

@@ -1,4 +1,6 @@
+import type pg from 'pg';
 import type { Queryable } from './pool.js';
+import { tenantStatement, uuidLiteral } from './tenant-context.js';
 
 /** An API key as stored: never the secret, only its SHA-256. */
 export interface ApiKeyRecord {
@@ -135,36 +137,44 @@ export async function findApiKeyByPrefix(db: Queryable, prefix: string): Promise
 }
 
 /**
- * Counts one request of a key in the current minute's window and records the key as used, in the
- * caller's tenant transaction. The counter lives in PostgreSQL so every server process shares it.
- * Returns null when the key was revoked meanwhile.
+ * Counts one request of a key in the current minute's window and records the key as used, in one
+ * round trip of its own tenant transaction (see tenantStatement). The counter lives in PostgreSQL so
+ * every server process shares it. Returns null when the key was revoked (or deleted) meanwhile.
+ *
+ * Every request of a key updates the same two rows (the key's and its window's), so how long their
+ * locks are held bounds the key's request rate: one statement, committed in the same round trip and
+ * without waiting for the WAL flush (a count lost in a crash is harmless).
  */
 export async function countKeyRequest(
-  db: Queryable,
+  pool: pg.Pool,
   organizationId: string,
   keyId: string,
 ): Promise<{ count: number; secondsLeft: number } | null> {
-  const touched = await db.query(
-    `UPDATE tenant.api_keys SET last_used_at = now()
-     WHERE organization_id = $1 AND id = $2 AND revoked_at IS NULL`,
-    [organizationId, keyId],
+  const org = uuidLiteral(organizationId);
+  const key = uuidLiteral(keyId);
+  const rows = await tenantStatement<{ request_count: number; seconds_left: number }>(
+    pool,
+    organizationId,
+    `WITH touched AS (
+       UPDATE tenant.api_keys SET last_used_at = now()
+       WHERE organization_id = ${org} AND id = ${key} AND revoked_at IS NULL
+       RETURNING id
+     ), counted AS (
+       INSERT INTO tenant.rate_limit_windows AS w (organization_id, api_key_id, window_start, request_count)
+       SELECT ${org}, ${key}, date_trunc('minute', now()), 1 FROM touched
+       ON CONFLICT (organization_id, api_key_id, window_start)
+         DO UPDATE SET request_count = w.request_count + 1
+       RETURNING request_count,
+         ceil(extract(epoch FROM w.window_start + interval '1 minute' - clock_timestamp()))::int AS seconds_left
+     ), pruned AS (
+       -- Windows older than the current one are never read again.
+       DELETE FROM tenant.rate_limit_windows
+       WHERE organization_id = ${org} AND api_key_id = ${key} AND window_start < date_trunc('minute', now())
+     )
+     SELECT request_count, seconds_left FROM counted`,
+    { asyncCommit: true },
   );
-  if (!touched.rowCount) return null;
-  const { rows } = await db.query<{ request_count: number; seconds_left: number }>(
-    `INSERT INTO tenant.rate_limit_windows AS w (organization_id, api_key_id, window_start, request_count)
-     VALUES ($1, $2, date_trunc('minute', now()), 1)
-     ON CONFLICT (organization_id, api_key_id, window_start)
-       DO UPDATE SET request_count = w.request_count + 1
-     RETURNING request_count,
-       ceil(extract(epoch FROM w.window_start + interval '1 minute' - clock_timestamp()))::int AS seconds_left`,
-    [organizationId, keyId],
-  );
-  // Windows older than the current one are never read again.
-  await db.query(
-    `DELETE FROM tenant.rate_limit_windows
-     WHERE organization_id = $1 AND api_key_id = $2 AND window_start < date_trunc('minute', now())`,
-    [organizationId, keyId],
-  );
-  const row = rows[0]!;
+  const row = rows[0];
+  if (!row) return null;
   return { count: row.request_count, secondsLeft: Math.max(1, row.seconds_left) };
 }

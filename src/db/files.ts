@@ -1,6 +1,8 @@
+import type pg from 'pg';
 import type { Dialect } from '../chunker/index.js';
 import type { ColumnType } from '../metrics/index.js';
 import type { Queryable } from './pool.js';
+import { tenantStatement, uuidLiteral } from './tenant-context.js';
 
 /** See the state machine on storage_meta.files in migration 0003. */
 export type FileStatus = 'processing' | 'ready' | 'failed';
@@ -244,31 +246,93 @@ export interface FileCursor {
   id: string;
 }
 
+/** A file as listings show it: no header bytes, dialect or column schema, only the column count. */
+export interface FileSummaryRecord {
+  id: string;
+  auditId: string | null;
+  sha256: string;
+  sizeBytes: number;
+  filename: string;
+  status: FileStatus;
+  columnCount: number | null;
+  rowCount: number | null;
+  chunkCount: number | null;
+  storedBytes: number | null;
+  rejectedRowCount: number | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+interface FileSummaryRow {
+  id: string;
+  audit_id: string | null;
+  sha256: string;
+  size_bytes: string;
+  filename: string;
+  status: FileStatus;
+  column_count: number | null;
+  row_count: string | null;
+  chunk_count: number | null;
+  stored_bytes: string | null;
+  rejected_row_count: string | null;
+  created_at: Date;
+  finished_at: Date | null;
+  created_micros: string;
+}
+
+const MICROS = /^-?\d{1,20}$/;
+
 /**
- * One page of the current organization's files, newest first, after `after` (keyset pagination, so
- * concurrent inserts never shift a page). `next` is the cursor of the last file when more may follow.
- * The cursor keeps PostgreSQL's microseconds: a JavaScript Date would round them and skip files.
+ * One page of an organization's files, newest first, after `after` (keyset pagination, so concurrent
+ * inserts never shift a page). `next` is the cursor of the last file when more may follow. The cursor
+ * keeps PostgreSQL's microseconds: a JavaScript Date would round them and skip files.
+ *
+ * One round trip (tenantStatement), since dashboards poll it: the values are written into the
+ * statement after checking them (UUIDs, integers). Only the summary columns are read: the header
+ * bytes and JSON columns of 50 files cost more to parse than the rest of the request.
  */
 export async function listFilesPage(
-  db: Queryable,
+  pool: pg.Pool,
+  organizationId: string,
   options: { limit: number; after?: FileCursor },
-): Promise<{ files: FileRecord[]; next: FileCursor | null }> {
-  const created = `(extract(epoch FROM created_at) * 1000000)::bigint::text AS created_micros`;
-  const { rows } = options.after
-    ? await db.query<FileRow & { created_micros: string }>(
-        `SELECT ${COLUMNS}, ${created} FROM storage_meta.files
-         WHERE (created_at, id) < (timestamptz 'epoch' + $1::bigint * interval '1 microsecond', $2::uuid)
-         ORDER BY created_at DESC, id DESC LIMIT $3`,
-        [options.after.createdMicros, options.after.id, options.limit + 1],
-      )
-    : await db.query<FileRow & { created_micros: string }>(
-        `SELECT ${COLUMNS}, ${created} FROM storage_meta.files ORDER BY created_at DESC, id DESC LIMIT $1`,
-        [options.limit + 1],
-      );
-  const page = rows.slice(0, options.limit);
+): Promise<{ files: FileSummaryRecord[]; next: FileCursor | null }> {
+  const { limit, after } = options;
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    throw new Error(`limit must be a positive integer, got ${limit}`);
+  if (after && !MICROS.test(after.createdMicros))
+    throw new Error(
+      `cursor time must be an integer, got ${JSON.stringify(after.createdMicros.slice(0, 40))}`,
+    );
+  const where = after
+    ? `WHERE (created_at, id) < (timestamptz 'epoch' + ${after.createdMicros}::bigint * interval '1 microsecond', ${uuidLiteral(after.id)}::uuid)`
+    : '';
+  const rows = await tenantStatement<FileSummaryRow>(
+    pool,
+    organizationId,
+    `SELECT id, audit_id, sha256, size_bytes, filename, status, jsonb_array_length(columns) AS column_count,
+       row_count, chunk_count, stored_bytes, rejected_row_count, created_at, finished_at,
+       (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_micros
+     FROM storage_meta.files ${where}
+     ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`,
+  );
+  const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
-    files: page.map(toFile),
-    next: rows.length > options.limit && last ? { createdMicros: last.created_micros, id: last.id } : null,
+    files: page.map((r) => ({
+      id: r.id,
+      auditId: r.audit_id,
+      sha256: r.sha256,
+      sizeBytes: Number(r.size_bytes),
+      filename: r.filename,
+      status: r.status,
+      columnCount: r.column_count,
+      rowCount: num(r.row_count),
+      chunkCount: r.chunk_count,
+      storedBytes: num(r.stored_bytes),
+      rejectedRowCount: num(r.rejected_row_count),
+      createdAt: r.created_at,
+      finishedAt: r.finished_at,
+    })),
+    next: rows.length > limit && last ? { createdMicros: last.created_micros, id: last.id } : null,
   };
 }

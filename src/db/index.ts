@@ -30,6 +30,7 @@ export {
   type FileCursor,
   type FileRecord,
   type FileStatus,
+  type FileSummaryRecord,
   findFileBySha,
   findFileOrganizationId,
   getFile,
@@ -37,7 +38,7 @@ export {
   listFilesPage,
   markFileReady,
 } from './files.js';
-export { insertMetricRows, listFileMetrics } from './metrics-rows.js';
+export { insertMetricRows, listFileMetrics, listReadyFileMetrics } from './metrics-rows.js';
 export { migrate } from './migrate.js';
 export {
   deleteOrganizationRows,
@@ -62,5 +63,13 @@ export {
 } from './organizations.js';
 export { createPool, type Queryable } from './pool.js';
 export { insertRejectedRows, listRejectedRows, type RejectedRowRecord } from './rejected-rows.js';
-export { APP_ROLE, enterTenant, withAppRole, withTenant } from './tenant-context.js';
+export {
+  APP_ROLE,
+  enterTenant,
+  type TenantOptions,
+  tenantStatement,
+  uuidLiteral,
+  withAppRole,
+  withTenant,
+} from './tenant-context.js';
 export { reserveStorage, type StorageUsage, storageUsage } from './usage.js';

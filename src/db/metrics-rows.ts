@@ -1,5 +1,7 @@
+import type pg from 'pg';
 import type { MetricRow } from '../metrics/index.js';
 import type { Queryable } from './pool.js';
+import { tenantStatement, uuidLiteral } from './tenant-context.js';
 
 /** Writes a file's metric rows in one statement. Runs under the file's tenant context. */
 export async function insertMetricRows(
@@ -47,4 +49,45 @@ export async function listFileMetrics(db: Queryable, fileId: string): Promise<Me
     numericValue: r.numeric_value,
     textValue: r.text_value,
   }));
+}
+
+/**
+ * A ready file's metrics, as listFileMetrics orders them, in one round trip of the organization's
+ * tenant context (tenantStatement; the id is checked to be a UUID); null when the file is not the
+ * organization's or not ready. GET /v1/files/:id/metrics is what dashboards poll.
+ */
+export async function listReadyFileMetrics(
+  pool: pg.Pool,
+  organizationId: string,
+  fileId: string,
+): Promise<MetricRow[] | null> {
+  const rows = await tenantStatement<{
+    column_name: string | null;
+    column_index: number | null;
+    metric_type: string | null;
+    numeric_value: number | null;
+    text_value: string | null;
+  }>(
+    pool,
+    organizationId,
+    `SELECT m.column_name, m.column_index, m.metric_type, m.numeric_value, m.text_value
+     FROM storage_meta.files f
+     LEFT JOIN analytics.metrics m ON m.file_id = f.id AND m.organization_id = f.organization_id
+     WHERE f.id = ${uuidLiteral(fileId)} AND f.status = 'ready'
+     ORDER BY m.column_index NULLS FIRST, m.id`,
+  );
+  if (rows.length === 0) return null;
+  const metrics: MetricRow[] = [];
+  // A ready file without metric rows comes back as one row of NULLs from the outer join.
+  for (const r of rows) {
+    if (r.metric_type === null) continue;
+    metrics.push({
+      columnName: r.column_name,
+      columnIndex: r.column_index,
+      metricType: r.metric_type,
+      numericValue: r.numeric_value,
+      textValue: r.text_value,
+    });
+  }
+  return metrics;
 }

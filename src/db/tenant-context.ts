@@ -1,16 +1,47 @@
 import type pg from 'pg';
-import { coerceError } from '../errors.js';
+import { coerceError, IngestError } from '../errors.js';
 
 /** The role every tenant query runs under: no ownership, no BYPASSRLS. */
 export const APP_ROLE = 'ingest_app';
 
+/** An organization id as the tenant context accepts it: a UUID, or '' for none (withAppRole). */
+const ORGANIZATION_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$/i;
+
 /**
  * Makes the current transaction act for one organization under row-level security: switches to the
- * application role and sets ingest.organization_id, both for this transaction only.
+ * application role and sets ingest.organization_id, both for this transaction only, in one round trip
+ * (setting the `role` parameter is what SET LOCAL ROLE does).
  */
 export async function enterTenant(client: pg.ClientBase, organizationId: string): Promise<void> {
-  await client.query(`SET LOCAL ROLE ${APP_ROLE}`);
-  await client.query(`SELECT set_config('ingest.organization_id', $1, true)`, [organizationId]);
+  await client.query(`SELECT set_config('role', $1, true), set_config('ingest.organization_id', $2, true)`, [
+    APP_ROLE,
+    organizationId,
+  ]);
+}
+
+/** `id` as an SQL string literal, after checking it is a UUID (or '' when `allowEmpty`). */
+export function uuidLiteral(id: string, allowEmpty = false): string {
+  if (!ORGANIZATION_ID.test(id) || (id === '' && !allowEmpty))
+    throw new IngestError('INTERNAL', `expected a UUID, got ${JSON.stringify(id.slice(0, 64))}`);
+  return `'${id}'`;
+}
+
+/**
+ * The statement entering the tenant context, for a multi-statement simple query (which cannot take
+ * parameters: hence the UUID check on the id written into the text).
+ */
+function enterTenantSql(organizationId: string, options: TenantOptions): string {
+  const asyncCommit = options.asyncCommit ? `, set_config('synchronous_commit', 'off', true)` : '';
+  return `SELECT set_config('role', '${APP_ROLE}', true), set_config('ingest.organization_id', ${uuidLiteral(organizationId, true)}, true)${asyncCommit}`;
+}
+
+export interface TenantOptions {
+  /**
+   * Commit without waiting for the WAL flush (synchronous_commit = off for this transaction): for
+   * writes whose loss in a crash is harmless, such as request counting, so that the row locks they take
+   * are released without waiting for the disk.
+   */
+  asyncCommit?: boolean;
 }
 
 /**
@@ -21,12 +52,13 @@ export async function withTenant<T>(
   pool: pg.Pool,
   organizationId: string,
   fn: (client: pg.PoolClient) => Promise<T>,
+  options: TenantOptions = {},
 ): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
-    await enterTenant(client, organizationId);
+    // BEGIN and the tenant context in one round trip: every request's database work starts here.
+    await client.query(`BEGIN; ${enterTenantSql(organizationId, options)}`);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
@@ -48,4 +80,35 @@ export async function withTenant<T>(
  */
 export async function withAppRole<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   return withTenant(pool, '', fn);
+}
+
+/**
+ * Runs one statement for an organization in a single round trip: BEGIN, the tenant context, the
+ * statement and COMMIT as one simple query. The statement takes no parameters (write its values with
+ * uuidLiteral or as checked numbers). The rows it locks are released at its COMMIT without waiting for
+ * the client, which matters for rows that every request updates. Returns the statement's rows.
+ */
+export async function tenantStatement<R extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  organizationId: string,
+  statement: string,
+  options: TenantOptions = {},
+): Promise<R[]> {
+  const sql = `BEGIN; ${enterTenantSql(organizationId, options)}; ${statement}; COMMIT`;
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    // A multi-statement query resolves to one result per statement.
+    const results = (await client.query(sql)) as unknown as pg.QueryResult<R>[];
+    return results[2]!.rows;
+  } catch (err) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackErr) {
+      broken = rollbackErr as Error;
+    }
+    throw coerceError(err, { organization: organizationId });
+  } finally {
+    client.release(broken);
+  }
 }

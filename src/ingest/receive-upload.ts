@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -74,9 +74,13 @@ export async function receiveUpload(
   const path = join(spoolDir, `${randomUUID()}.upload`);
   const cleanup = () => rm(path, { force: true });
   const meter = hashingMeter(source.declaredBytes, options, 'receiving');
+  // Created before the pipeline runs: a write stream opens its file asynchronously, so an upload refused
+  // at once (over a limit in its first bytes) could otherwise create the file after cleanup removed it.
+  const file = await open(path, 'wx');
   try {
-    await pipeline(source.stream, meter.transform, createWriteStream(path), { signal: options.signal });
+    await pipeline(source.stream, meter.transform, file.createWriteStream(), { signal: options.signal });
   } catch (err) {
+    await file.close().catch(() => undefined);
     await cleanup();
     rethrow(err, filename, options);
   }

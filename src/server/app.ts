@@ -3,6 +3,7 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { IngestServices } from '../ingest/index.js';
 import type { Logger } from '../logger.js';
+import { AuthCache } from './auth-cache.js';
 import type { ImportSettings, RouteContext } from './context.js';
 import { errorBody, toIngestError } from './error-response.js';
 import { InFlightUploads } from './in-flight-uploads.js';
@@ -37,6 +38,7 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     maxUploadBytes: options.maxUploadBytes,
     uploads,
     imports: options.imports ?? { buckets: [] },
+    authCache: new AuthCache(),
   };
 
   app.decorateRequest('principal', null);

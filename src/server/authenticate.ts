@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { findApiKeyByPrefix, withAppRole } from '../db/index.js';
 import { IngestError } from '../errors.js';
 import { hashSecret, parseApiKey, secretMatches } from './api-key-format.js';
+import type { AuthCache } from './auth-cache.js';
 import type { Scope } from './scopes.js';
 
 /** Who a request acts for: the organization and API key it authenticated with. */
@@ -17,10 +18,16 @@ export interface Principal {
 const NO_KEY_HASH = hashSecret('no such key');
 
 /**
- * Authenticates `Authorization: Bearer ik_<prefix>_<secret>`. Missing, malformed, unknown and wrong keys
- * are all UNAUTHORIZED; only a key whose secret matched learns that it was revoked.
+ * Authenticates `Authorization: Bearer ik_<prefix>_<secret>`, from `cache` when the key verified
+ * recently (see AuthCache: the caller must then count the request, which checks revocation). Missing,
+ * malformed, unknown and wrong keys are all UNAUTHORIZED; only a key whose secret matched learns that
+ * it was revoked.
  */
-export async function authenticate(pool: pg.Pool, authorization: string | undefined): Promise<Principal> {
+export async function authenticate(
+  pool: pg.Pool,
+  authorization: string | undefined,
+  cache?: AuthCache,
+): Promise<Principal> {
   if (!authorization) {
     throw new IngestError('UNAUTHORIZED', 'an API key is required: Authorization: Bearer <key>');
   }
@@ -32,17 +39,21 @@ export async function authenticate(pool: pg.Pool, authorization: string | undefi
       'malformed API key: expected Authorization: Bearer ik_<prefix>_<secret>',
     );
   }
+  const cached = cache?.get(parsed.prefix);
+  if (cached && secretMatches(parsed.secret, cached.secretSha256)) return cached.principal;
   const found = await withAppRole(pool, (db) => findApiKeyByPrefix(db, parsed.prefix));
   const matches = secretMatches(parsed.secret, found?.secretSha256 ?? NO_KEY_HASH);
   if (!found || !matches) throw new IngestError('UNAUTHORIZED', 'invalid API key');
   if (found.revokedAt) throw new IngestError('UNAUTHORIZED', 'this API key has been revoked');
-  return {
+  const principal: Principal = {
     apiKeyId: found.id,
     organizationId: found.organizationId,
     organizationSlug: found.organizationSlug,
     scopes: found.scopes,
     rateLimitPerMinute: found.rateLimitPerMinute,
   };
+  cache?.set(parsed.prefix, found.secretSha256, principal);
+  return principal;
 }
 
 /** FORBIDDEN unless the key carries `scope`. */

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { S3Config } from '../config.js';
 import type { IngestServices } from '../ingest/index.js';
+import type { AuthCache } from './auth-cache.js';
 import { authenticate, type Principal, requireScope } from './authenticate.js';
 import type { InFlightUploads } from './in-flight-uploads.js';
 import { enforceRateLimit } from './rate-limit.js';
@@ -20,6 +21,8 @@ export interface RouteContext {
   maxUploadBytes: number;
   uploads: InFlightUploads;
   imports: ImportSettings;
+  /** Keys verified recently; the guard's rate-limit count re-checks revocation on every request. */
+  authCache: AuthCache;
 }
 
 /** What `POST /v1/files/import` may read. */
@@ -37,7 +40,7 @@ export interface ImportSettings {
  */
 export function guard(ctx: RouteContext, scope: Scope) {
   return async (request: FastifyRequest): Promise<void> => {
-    const principal = await authenticate(ctx.services.pool, request.headers.authorization);
+    const principal = await authenticate(ctx.services.pool, request.headers.authorization, ctx.authCache);
     request.principal = principal;
     request.log = request.log.child({
       organizationId: principal.organizationId,

@@ -7,7 +7,9 @@ export function encodeCursor(cursor: FileCursor): string {
 }
 
 export function decodeCursor(text: string): FileCursor {
-  const match = /^(-?\d{1,20})\.([0-9a-f-]{36})$/i.exec(Buffer.from(text, 'base64url').toString('utf8'));
+  const match = /^(-?\d{1,20})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(
+    Buffer.from(text, 'base64url').toString('utf8'),
+  );
   if (!match) {
     throw new IngestError('INVALID_OPTION', 'cursor is not one this server returned', { option: 'cursor' });
   }

@@ -1,7 +1,7 @@
-import type { FileRecord } from '../db/index.js';
+import type { FileRecord, FileSummaryRecord } from '../db/index.js';
 
 /** A file as the API lists it. Field names match the CLI's `ingest files --json`. */
-export function fileSummary(f: FileRecord) {
+export function fileSummary(f: FileSummaryRecord) {
   return {
     fileId: f.id,
     filename: f.filename,
@@ -9,7 +9,7 @@ export function fileSummary(f: FileRecord) {
     sha256: f.sha256,
     bytes: f.sizeBytes,
     rows: f.rowCount,
-    columns: f.columns?.length ?? null,
+    columns: f.columnCount,
     chunks: f.chunkCount,
     storedBytes: f.storedBytes,
     rejectedRows: f.rejectedRowCount,
@@ -22,7 +22,7 @@ export function fileSummary(f: FileRecord) {
 /** A file with its dialect and column schema, for GET /v1/files/:id. */
 export function fileDetail(f: FileRecord) {
   return {
-    ...fileSummary(f),
+    ...fileSummary({ ...f, columnCount: f.columns?.length ?? null }),
     encoding: f.dialect?.encoding ?? null,
     delimiter: f.dialect?.delimiter ?? null,
     durationMs: f.durationMs,

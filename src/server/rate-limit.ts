@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { countKeyRequest, withTenant } from '../db/index.js';
+import { countKeyRequest } from '../db/index.js';
 import { IngestError } from '../errors.js';
 import type { Principal } from './authenticate.js';
 
@@ -10,9 +10,7 @@ import type { Principal } from './authenticate.js';
  * authenticated is UNAUTHORIZED.
  */
 export async function enforceRateLimit(pool: pg.Pool, principal: Principal): Promise<void> {
-  const counted = await withTenant(pool, principal.organizationId, (db) =>
-    countKeyRequest(db, principal.organizationId, principal.apiKeyId),
-  );
+  const counted = await countKeyRequest(pool, principal.organizationId, principal.apiKeyId);
   if (!counted) throw new IngestError('UNAUTHORIZED', 'this API key has been revoked');
   if (counted.count > principal.rateLimitPerMinute) {
     throw new IngestError(

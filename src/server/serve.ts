@@ -11,6 +11,13 @@ import type { ImportSettings } from './context.js';
  */
 export const CONCURRENT_INGESTS = 8;
 
+/**
+ * Pending connections the kernel queues before accept() (the kernel caps it at net.core.somaxconn).
+ * Node's default of 511 overflows when a thousand clients connect at once while the event loop is busy:
+ * dropped SYNs are retried after 1, 3, 7 s, which showed as multi-second p99 latencies under load.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 /** How long shutdown waits for in-flight requests before aborting uploads (SIGTERM to exit). */
 export const DEFAULT_GRACE_MS = 30_000;
 
@@ -50,7 +57,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.imports && { imports: options.imports }),
     log: options.log,
   });
-  await app.listen({ host: options.host, port: options.port });
+  await app.listen({ host: options.host, port: options.port, backlog: LISTEN_BACKLOG });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;

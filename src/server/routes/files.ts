@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { getFile, listFileMetrics, listFilesPage, withTenant } from '../../db/index.js';
+import { getFile, listFilesPage, listReadyFileMetrics, withTenant } from '../../db/index.js';
 import { IngestError } from '../../errors.js';
 import { deleteFile, exportFile, getReadyFile } from '../../ingest/index.js';
 import { guard, principalOf, type RouteContext } from '../context.js';
@@ -30,9 +30,7 @@ export function fileRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const limit = integerParam(query, 'limit', 1, MAX_PAGE) ?? DEFAULT_PAGE;
     const cursor = textParam(query, 'cursor', 200);
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    const page = await withTenant(pool, principal.organizationId, (db) =>
-      listFilesPage(db, { limit, ...(after && { after }) }),
-    );
+    const page = await listFilesPage(pool, principal.organizationId, { limit, ...(after && { after }) });
     return { files: page.files.map(fileSummary), nextCursor: page.next ? encodeCursor(page.next) : null };
   });
 
@@ -57,8 +55,8 @@ export function fileRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const principal = principalOf(request);
       const { id } = request.params;
       if (!UUID.test(id)) throw notFound(id);
-      await getReadyFile(pool, principal.organizationId, id);
-      const metrics = await withTenant(pool, principal.organizationId, (db) => listFileMetrics(db, id));
+      const metrics = await listReadyFileMetrics(pool, principal.organizationId, id);
+      if (!metrics) throw notFound(id);
       return { fileId: id, metrics };
     },
   );

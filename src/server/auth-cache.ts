@@ -1,0 +1,54 @@
+import type { Principal } from './authenticate.js';
+
+/** How long a verified key is trusted without looking it up again, in milliseconds. */
+export const AUTH_CACHE_TTL_MS = 10_000;
+/** Keys remembered at most; past it the oldest entry goes. Bounds memory whatever keys clients send. */
+export const AUTH_CACHE_MAX_KEYS = 10_000;
+
+interface Entry {
+  secretSha256: Buffer;
+  principal: Principal;
+  expiresAt: number;
+}
+
+/**
+ * Keys that authenticated recently, by prefix, with the stored hash of their secret: a request whose
+ * secret matches skips the look-up round trips. Sound because nothing about a key changes after it is
+ * created except its revocation, and revocation is checked on every request anyway by the rate-limit
+ * count (countKeyRequest finds no unrevoked key: UNAUTHORIZED), so a cached key that was revoked is
+ * refused at once. Only keys whose secret matched are stored; a wrong secret misses the cache and is
+ * refused by the database path, as before.
+ */
+export class AuthCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly ttlMs = AUTH_CACHE_TTL_MS,
+    private readonly maxKeys = AUTH_CACHE_MAX_KEYS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The cached entry for `prefix` if it has not expired. The caller still compares the secret. */
+  get(prefix: string): { secretSha256: Buffer; principal: Principal } | undefined {
+    const entry = this.entries.get(prefix);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.entries.delete(prefix);
+      return undefined;
+    }
+    return entry;
+  }
+
+  set(prefix: string, secretSha256: Buffer, principal: Principal): void {
+    this.entries.delete(prefix);
+    if (this.entries.size >= this.maxKeys) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(prefix, { secretSha256, principal, expiresAt: this.now() + this.ttlMs });
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
