@@ -136,4 +136,25 @@ describe('ingest org delete', () => {
     expect(await t.s3.keys(`orgs/${survivor}/`)).toHaveLength(2);
     expect((await runCli(['org', 'delete', 'doomed', '--yes'], t.env)).stderr).toContain('ORG_NOT_FOUND');
   });
+
+  it('tells how to finish when deleting objects fails, and finishes when run again with the id', async () => {
+    const run = await runCli(['fixtures/sample.csv', '--org', 'halfway', '--json'], t.env);
+    expect(run.code).toBe(0);
+    const id = await orgId('halfway');
+    expect(await t.s3.keys(`orgs/${id}/`)).toHaveLength(1);
+    // The store loses the connection of every DELETE: the rows go, the objects stay.
+    t.s3.onRequest = (r) => r.method === 'DELETE';
+    const failed = await runCli(['org', 'delete', 'halfway', '--yes'], t.env);
+    t.s3.onRequest = undefined;
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`ingest org delete ${id} --yes`);
+    expect(Object.entries(await rowsOf(id)).filter(([, n]) => n > 0)).toEqual([]);
+    expect(await t.s3.keys(`orgs/${id}/`)).toHaveLength(1);
+
+    const finished = await runCli(['org', 'delete', id, '--yes', '--json'], t.env);
+    expect(finished.code).toBe(0);
+    expect(JSON.parse(finished.stdout)).toMatchObject({ organizationId: id, objects: 1, rows: {} });
+    expect(await t.s3.keys(`orgs/${id}/`)).toEqual([]);
+    expect((await runCli(['org', 'delete', id, '--yes'], t.env)).stderr).toContain('ORG_NOT_FOUND');
+  }, 60_000);
 });

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { deleteOrganizationRows, getOrganization, refreshTenantViews } from '../db/index.js';
-import { coerceError } from '../errors.js';
+import { coerceError, IngestError, isIngestError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type ObjectStore, organizationPrefix } from '../storage/index.js';
 
@@ -19,15 +19,26 @@ export interface OrganizationDeletion {
  * Deletes an organization and everything it has: its rows in every tenant table (found in the catalog,
  * see listTenantTables) in one transaction as the login role, then every object under its prefix in
  * the store, then refreshes the materialized views that carried its totals. Rows go first: a failure
- * while deleting objects leaves only unreferenced objects, and running the deletion of objects again
- * is what `deleteOrganizationObjects` is for.
+ * while deleting objects leaves only unreferenced objects, and calling this again with the
+ * organization's id (its slug is gone with its rows) deletes what is left under its prefix.
  */
 export async function deleteOrganization(
   services: { pool: pg.Pool; store: ObjectStore; log: Logger },
   slug: string,
 ): Promise<OrganizationDeletion> {
   const { pool, store } = services;
-  const organization = await getOrganization(pool, slug);
+  const organization = await getOrganization(pool, slug).catch(async (err: unknown) => {
+    // An id whose rows are already gone: a deletion that failed while removing objects, run again.
+    if (isIngestError(err) && err.code === 'ORG_NOT_FOUND' && UUID.test(slug)) return null;
+    throw err;
+  });
+  if (!organization) {
+    const { objects, uploadsAborted } = await deleteOrganizationObjects(store, slug);
+    if (objects === 0 && uploadsAborted === 0)
+      throw new IngestError('ORG_NOT_FOUND', `no organization ${slug}, and nothing stored under its id`);
+    services.log.info({ organizationId: slug, objects, uploadsAborted }, 'organization objects deleted');
+    return { organization: slug, organizationId: slug, rows: {}, objects, uploadsAborted };
+  }
   const log = services.log.child({ organizationId: organization.id, stage: 'org-delete' });
   const client = await pool.connect();
   let broken: Error | undefined;
@@ -44,13 +55,26 @@ export async function deleteOrganization(
   } finally {
     client.release(broken);
   }
-  const { objects, uploadsAborted } = await deleteOrganizationObjects(store, organization.id);
+  const { objects, uploadsAborted } = await deleteOrganizationObjects(store, organization.id).catch(
+    (err: unknown) => {
+      const error = coerceError(err, { organization: slug });
+      throw new IngestError(
+        error.code,
+        `the rows of organization ${slug} are deleted, but deleting its objects failed (${error.message}); ` +
+          `run \`ingest org delete ${organization.id} --yes\` to finish`,
+        { organization: slug, organizationId: organization.id },
+        { cause: err },
+      );
+    },
+  );
   await refreshTenantViews(pool).catch((err) =>
     log.warn({ err }, 'could not refresh the organization totals; the next refresh drops the row'),
   );
   log.info({ objects, uploadsAborted }, 'organization deleted');
   return { organization: slug, organizationId: organization.id, rows, objects, uploadsAborted };
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Deletes every object and unfinished upload under the organization's prefix. */
 export async function deleteOrganizationObjects(

@@ -9,7 +9,10 @@ export function registerOrganizationDelete(org: Command): void {
   org
     .command('delete')
     .description('delete an organization and everything it has: rows in every schema, keys, objects')
-    .argument('<slug>', 'organization')
+    .argument(
+      '<slug>',
+      'organization (or its id, to finish a deletion whose objects could not all be removed)',
+    )
     .option('--yes', 'confirm: this cannot be undone')
     .option('--json', 'as JSON')
     .action(async (slug: string, options: { yes?: boolean; json?: boolean }) => {
