@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { coerceError } from '../errors.js';
+import { firstEvent } from '../wait-for-event.js';
 import { COPY_HEADER, COPY_TRAILER, encodeTuple } from './copy-format.js';
 
 /** One chunk as stored in storage_meta.file_chunks. */
@@ -68,7 +69,8 @@ export class ChunkWriter {
     let ok = true;
     for (const part of parts) ok = copy.write(part);
     this.rows++;
-    if (!ok) await Promise.race([once(copy, 'drain'), once(copy, 'error')]);
+    // 'error' ends the wait too: the failure is recorded by the listener set up in open().
+    if (!ok) await firstEvent(copy, ['drain', 'error']);
     if (this.failure) throw coerceError(this.failure);
   }
 

@@ -1,10 +1,10 @@
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import { type FileRecord, getFile, withTenant } from '../db/index.js';
 import { IngestError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import type { ObjectStore } from '../storage/index.js';
+import { firstEvent } from '../wait-for-event.js';
 import { parseChunk } from '../workers/parse-chunk.js';
 import { readFileChunks, verifiedChunkBytes } from './file-chunks.js';
 import { formatCsvRecord } from './format-csv.js';
@@ -47,7 +47,7 @@ export async function exportFile(
   const dialect = file.dialect!;
   // A destination closed early (an HTTP client that went away) never drains: stop instead of waiting.
   const write = async (bytes: Buffer | string): Promise<void> => {
-    if (!out.destroyed && !out.write(bytes)) await drainOrClose(out);
+    if (!out.destroyed && !out.write(bytes)) await firstEvent(out, ['drain', 'close']);
     if (out.destroyed) throw new IngestError('CANCELLED', `the export of file ${fileId} was closed early`);
   };
 
@@ -81,18 +81,5 @@ export async function exportFile(
     } else {
       await write(raw);
     }
-  }
-}
-
-/** Waits for `out` to drain or close, removing both listeners afterwards (one wait per full buffer). */
-async function drainOrClose(out: Writable): Promise<void> {
-  const done = new AbortController();
-  try {
-    await Promise.race([
-      once(out, 'drain', { signal: done.signal }),
-      once(out, 'close', { signal: done.signal }),
-    ]);
-  } finally {
-    done.abort();
   }
 }
