@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFixture } from '../bench/generate-fixture.js';
+import { MOVE_EVERY_CHUNKS } from '../src/db/chunk-writer.js';
 import { exportFile, ingest } from '../src/ingest/index.js';
 import { originalObjectKey } from '../src/storage/index.js';
 import { createTestEnvironment, type TestEnvironment } from './support/services.js';
@@ -53,6 +56,27 @@ describe('ingest then export', () => {
     expect((await exported(org.id, result.fileId, true)).toString()).toBe(
       'id,city,population\n1,Paris,2161000\n2,Saint-Denis; Seine,112000\n3,Lyon,516000\n',
     );
+  });
+
+  it('keeps every chunk of a file moved in several batches, in order', async () => {
+    const org = await env.organization('roundtrip-batches');
+    const path = join(env.home, 'many-chunks.csv');
+    // 64 KiB chunks of a ~9 MB file: well over MOVE_EVERY_CHUNKS, so the writer moves more than once.
+    await writeFixture(path, 9 * 1024 * 1024, 5);
+    const original = await readFile(path);
+    const result = await ingest(
+      env.services,
+      { kind: 'path', path },
+      { organization: org, chunkBytes: 64 * 1024 },
+    );
+    expect(result.chunks).toBeGreaterThan(2 * MOVE_EVERY_CHUNKS);
+    const { rows } = await env.admin.query(
+      `SELECT count(*)::int AS n, min(chunk_index) AS lo, max(chunk_index) AS hi, sum(row_count)::int AS r
+         FROM storage_meta.file_chunks WHERE file_id = $1`,
+      [result.fileId],
+    );
+    expect(rows[0]).toEqual({ n: result.chunks, lo: 0, hi: result.chunks - 1, r: result.rows });
+    expect((await exported(org.id, result.fileId)).equals(original)).toBe(true);
   });
 
   it('treats the same bytes again as a duplicate without parsing them', async () => {

@@ -216,9 +216,9 @@ describe("the chunk writer's privileged path", () => {
     try {
       await client.query('BEGIN');
       await enterTenant(client, a.id);
-      const writer = await ChunkWriter.open(client);
+      const writer = await ChunkWriter.open(client, { organizationId, fileId });
       await writer.write({ ...chunk, chunkIndex: 900 });
-      await writer.finish(organizationId, fileId);
+      await writer.finish();
       return 'moved';
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause;

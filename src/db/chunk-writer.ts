@@ -17,26 +17,49 @@ export interface ChunkRow {
   payload: Buffer;
 }
 
+/** Where the chunks of one file go. */
+export interface ChunkTarget {
+  organizationId: string;
+  fileId: string;
+}
+
+/**
+ * Staged chunks moved into file_chunks at a time. Moving as the file goes (rather than once at the end)
+ * keeps the staging table small and spreads the move over the ingest, while the workers keep parsing;
+ * a single move at the end grew faster than the file (2.5 s for 1 GB against 0.19 s for 100 MB, measured).
+ */
+export const MOVE_EVERY_CHUNKS = 64;
+
 /**
  * The chunk writer's narrow path into storage_meta.file_chunks.
  *
  * PostgreSQL refuses COPY FROM into a table with row-level security for a role subject to it. Instead of
  * a privileged connection, chunks are COPYed (binary) into a temporary table of this transaction, which
- * has no policies, and moved with one INSERT ... SELECT that runs as ingest_app under the table's RLS
- * policy: the organization_id written is the one the transaction acts for, and WITH CHECK refuses any
- * other. The temporary table is dropped at commit or rollback.
+ * has no policies, and moved with INSERT ... SELECT statements that run as ingest_app under the table's
+ * RLS policy: the organization_id written is the one the transaction acts for, and WITH CHECK refuses
+ * any other. The temporary table is dropped at commit or rollback.
  *
  * Must run inside a transaction that has called enterTenant().
  */
 export class ChunkWriter {
   private copy: ReturnType<typeof copyFrom> | undefined;
   private failure: Error | undefined;
-  private rows = 0;
+  /** Chunks in the staging table now, and moved into file_chunks so far. */
+  private staged = 0;
+  private moved = 0;
 
-  private constructor(private readonly client: pg.ClientBase) {}
+  private constructor(
+    private readonly client: pg.ClientBase,
+    private readonly target: ChunkTarget,
+    private readonly moveEvery: number,
+  ) {}
 
-  static async open(client: pg.ClientBase): Promise<ChunkWriter> {
-    const writer = new ChunkWriter(client);
+  static async open(
+    client: pg.ClientBase,
+    target: ChunkTarget,
+    options: { moveEveryChunks?: number } = {},
+  ): Promise<ChunkWriter> {
+    const writer = new ChunkWriter(client, target, options.moveEveryChunks ?? MOVE_EVERY_CHUNKS);
     await client.query(
       `CREATE TEMP TABLE ingest_chunk_staging (
          chunk_index integer NOT NULL, first_row bigint NOT NULL, row_count integer NOT NULL,
@@ -45,16 +68,14 @@ export class ChunkWriter {
     );
     // gzip output does not compress; skip PostgreSQL's own compression attempt on the way in, too.
     await client.query('ALTER TABLE ingest_chunk_staging ALTER COLUMN payload SET STORAGE EXTERNAL');
-    const copy = client.query(copyFrom('COPY ingest_chunk_staging FROM STDIN (FORMAT binary)'));
-    copy.on('error', (err: Error) => {
-      writer.failure ??= err;
-    });
-    writer.copy = copy;
-    copy.write(COPY_HEADER);
+    writer.startCopy();
     return writer;
   }
 
-  /** Queues one chunk; resolves when the connection can take more (backpressure from the socket). */
+  /**
+   * Queues one chunk; resolves when the connection can take more (backpressure from the socket), after
+   * moving the staged chunks into file_chunks every MOVE_EVERY_CHUNKS.
+   */
   async write(row: ChunkRow): Promise<void> {
     const copy = this.activeCopy();
     const parts = encodeTuple([
@@ -68,30 +89,20 @@ export class ChunkWriter {
     ]);
     let ok = true;
     for (const part of parts) ok = copy.write(part);
-    this.rows++;
-    // 'error' ends the wait too: the failure is recorded by the listener set up in open().
+    this.staged++;
+    // 'error' ends the wait too: the failure is recorded by the listener set up in startCopy().
     if (!ok) await firstEvent(copy, ['drain', 'error']);
     if (this.failure) throw coerceError(this.failure);
+    if (this.staged >= this.moveEvery) {
+      await this.moveStaged();
+      this.startCopy();
+    }
   }
 
-  /** Ends the COPY and moves the staged chunks into file_chunks for this file. Returns the chunk count. */
-  async finish(organizationId: string, fileId: string): Promise<number> {
-    const copy = this.activeCopy();
-    this.copy = undefined;
-    copy.end(COPY_TRAILER);
-    await Promise.race([once(copy, 'finish'), once(copy, 'error').then(([err]) => Promise.reject(err))]);
-    if (this.failure) throw coerceError(this.failure);
-    const moved = await this.client.query(
-      `INSERT INTO storage_meta.file_chunks
-         (organization_id, file_id, chunk_index, first_row, row_count, raw_bytes, compressed_bytes, xxh64, payload)
-       SELECT $1, $2, chunk_index, first_row, row_count, raw_bytes, compressed_bytes, xxh64, payload
-       FROM ingest_chunk_staging`,
-      [organizationId, fileId],
-    );
-    if (moved.rowCount !== this.rows) {
-      throw coerceError(new Error(`moved ${moved.rowCount} chunks, expected ${this.rows}`));
-    }
-    return this.rows;
+  /** Moves the chunks still staged into file_chunks. Returns the file's chunk count. */
+  async finish(): Promise<number> {
+    await this.moveStaged();
+    return this.moved;
   }
 
   /** Abandons the COPY: the server rolls it back (CopyFail) and the transaction must be rolled back. */
@@ -102,6 +113,38 @@ export class ChunkWriter {
     const closed = once(copy, 'close').catch(() => undefined);
     copy.destroy(reason);
     await closed;
+  }
+
+  private startCopy(): void {
+    const copy = this.client.query(copyFrom('COPY ingest_chunk_staging FROM STDIN (FORMAT binary)'));
+    copy.on('error', (err: Error) => {
+      this.failure ??= err;
+    });
+    copy.write(COPY_HEADER);
+    this.copy = copy;
+  }
+
+  /** Ends the COPY, moves the staged chunks under RLS and empties the staging table. */
+  private async moveStaged(): Promise<void> {
+    const copy = this.activeCopy();
+    this.copy = undefined;
+    copy.end(COPY_TRAILER);
+    await Promise.race([once(copy, 'finish'), once(copy, 'error').then(([err]) => Promise.reject(err))]);
+    if (this.failure) throw coerceError(this.failure);
+    if (this.staged === 0) return;
+    const moved = await this.client.query(
+      `INSERT INTO storage_meta.file_chunks
+         (organization_id, file_id, chunk_index, first_row, row_count, raw_bytes, compressed_bytes, xxh64, payload)
+       SELECT $1, $2, chunk_index, first_row, row_count, raw_bytes, compressed_bytes, xxh64, payload
+       FROM ingest_chunk_staging`,
+      [this.target.organizationId, this.target.fileId],
+    );
+    if (moved.rowCount !== this.staged) {
+      throw coerceError(new Error(`moved ${moved.rowCount} chunks, expected ${this.staged}`));
+    }
+    await this.client.query('TRUNCATE ingest_chunk_staging');
+    this.moved += this.staged;
+    this.staged = 0;
   }
 
   private activeCopy(): ReturnType<typeof copyFrom> {

@@ -172,12 +172,12 @@ async function runTransaction(
   await client.query('BEGIN');
   try {
     await enterTenant(client, org.id);
-    const writer = await ChunkWriter.open(client);
+    const writer = await ChunkWriter.open(client, { organizationId: org.id, fileId });
     let processed: Awaited<ReturnType<typeof processChunks>>;
     try {
       processed = await processChunks(upload, services.workers, writer, settings, options);
       phases.chunks = performance.now();
-      await writer.finish(org.id, fileId);
+      await writer.finish();
       phases.moved = performance.now();
     } catch (err) {
       await writer.abort(err as Error);

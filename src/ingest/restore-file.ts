@@ -48,7 +48,7 @@ export async function restoreFile(
       const archive = file.archive;
       if (!archive) return { fileId, restored: false, chunks: file.chunkCount ?? 0 };
       const chunks = await inTenantTransaction(client, organization.id, async () => {
-        const writer = await ChunkWriter.open(client);
+        const writer = await ChunkWriter.open(client, { organizationId: organization.id, fileId });
         try {
           for await (const chunk of readArchive(store, file)) {
             await verifiedChunkBytes(chunk, fileId);
@@ -58,7 +58,7 @@ export async function restoreFile(
           await writer.abort(err as Error);
           throw err;
         }
-        const n = await writer.finish(organization.id, fileId);
+        const n = await writer.finish();
         if (n !== file.chunkCount) {
           throw new IngestError(
             'CHECKSUM_MISMATCH',
