@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { Transform, type Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { IngestError, isIngestError } from '../errors.js';
+import { createHashMeter } from '../hash-meter.js';
 import type { ObjectStore } from '../storage/index.js';
 import { getReadyFile } from './export-file.js';
 
@@ -19,18 +19,10 @@ export async function exportOriginal(
   out: Writable,
 ): Promise<{ bytes: number; sha256: string }> {
   const file = await getReadyFile(pool, organizationId, fileId);
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const meter = new Transform({
-    transform(piece: Buffer, _enc, done) {
-      hash.update(piece);
-      bytes += piece.length;
-      done(null, piece);
-    },
-  });
+  const meter = createHashMeter();
   const body = await store.get(file.objectKey);
   try {
-    await pipeline(body, meter, out, { end: false });
+    await pipeline(body, meter.transform, out, { end: false });
   } catch (err) {
     if (isIngestError(err)) throw err;
     throw new IngestError(
@@ -40,7 +32,8 @@ export async function exportOriginal(
       { cause: err },
     );
   }
-  const sha256 = hash.digest('hex');
+  const sha256 = meter.sha256();
+  const bytes = meter.bytes();
   if (sha256 !== file.sha256 || bytes !== file.sizeBytes) {
     throw new IngestError(
       'CHECKSUM_MISMATCH',

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import type pg from 'pg';
 import xxhash from 'xxhash-wasm';
 import { type FileRecord, getFile, readChunks, type StoredChunk, withTenant } from '../db/index.js';
 import { IngestError, isIngestError } from '../errors.js';
+import { createHashMeter } from '../hash-meter.js';
 import type { ObjectStore } from '../storage/index.js';
 import { decodeArchive } from './archive-format.js';
 
@@ -72,20 +71,12 @@ export async function* readFileChunks(
 /** The chunks of an archive object, its SHA-256 and size checked against the file row at the end. */
 export async function* readArchive(store: ObjectStore, file: FileRecord): AsyncGenerator<StoredChunk> {
   const archive = file.archive!;
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const meter = new Transform({
-    transform(piece: Buffer, _enc, done) {
-      hash.update(piece);
-      bytes += piece.length;
-      done(null, piece);
-    },
-  });
+  const meter = createHashMeter();
   const body = await store.get(archive.key);
-  body.once('error', (err) => meter.destroy(err));
-  body.pipe(meter);
+  body.once('error', (err) => meter.transform.destroy(err));
+  body.pipe(meter.transform);
   try {
-    yield* decodeArchive(meter, archive.key);
+    yield* decodeArchive(meter.transform, archive.key);
   } catch (err) {
     throw isIngestError(err)
       ? err
@@ -99,9 +90,10 @@ export async function* readArchive(store: ObjectStore, file: FileRecord): AsyncG
         );
   } finally {
     body.destroy();
-    meter.destroy();
+    meter.transform.destroy();
   }
-  const digest = hash.digest('hex');
+  const digest = meter.sha256();
+  const bytes = meter.bytes();
   if (digest !== archive.sha256 || bytes !== archive.bytes) {
     throw new IngestError(
       'CHECKSUM_MISMATCH',

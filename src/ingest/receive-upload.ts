@@ -1,10 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IngestError, isIngestError } from '../errors.js';
+import { createHashMeter, type HashMeter } from '../hash-meter.js';
 import { MiB } from '../limits.js';
 import type { IngestOptions, IngestSource } from './types.js';
 
@@ -60,7 +60,7 @@ export async function receiveUpload(
     return {
       path: source.path,
       filename,
-      sha256: meter.digest(),
+      sha256: meter.sha256(),
       bytes: meter.bytes(),
       cleanup: async () => {},
     };
@@ -84,30 +84,20 @@ export async function receiveUpload(
     await cleanup();
     rethrow(err, filename, options);
   }
-  return { path, filename, sha256: meter.digest(), bytes: meter.bytes(), cleanup };
+  return { path, filename, sha256: meter.sha256(), bytes: meter.bytes(), cleanup };
 }
 
+/** The upload's SHA-256 and size as it streams, refused past the byte limit, with progress reports. */
 function hashingMeter(
   totalBytes: number | undefined,
   options: IngestOptions,
   phase: 'hashing' | 'receiving',
-) {
-  const hash = createHash('sha256');
-  let bytes = 0;
+): HashMeter {
   const limit = options.byteLimit;
-  const transform = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      bytes += chunk.length;
-      if (limit && bytes > limit.bytes) {
-        done(new IngestError(limit.code, limit.message, { bytes }));
-        return;
-      }
-      hash.update(chunk);
-      options.onProgress?.({ bytes, totalBytes, phase });
-      done(null, chunk);
-    },
+  return createHashMeter((bytes) => {
+    if (limit && bytes > limit.bytes) throw new IngestError(limit.code, limit.message, { bytes });
+    options.onProgress?.({ bytes, totalBytes, phase });
   });
-  return { transform, digest: () => hash.digest('hex'), bytes: () => bytes };
 }
 
 function rethrow(err: unknown, filename: string, options: IngestOptions): never {

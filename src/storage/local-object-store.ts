@@ -1,11 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { IngestError } from '../errors.js';
+import { createHashMeter } from '../hash-meter.js';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
 
 /**
@@ -37,19 +37,11 @@ export class LocalObjectStore implements ObjectStore {
     const target = this.pathOf(key);
     await mkdir(dirname(target), { recursive: true });
     const temp = `${target}.${randomBytes(6).toString('hex')}.partial`;
-    const hash = createHash('sha256');
-    let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        size += chunk.length;
-        done(null, chunk);
-      },
-    });
+    const meter = createHashMeter();
     try {
       const out = createWriteStream(temp, { flush: true });
-      await pipeline(body, meter, out);
-      const digest = hash.digest('hex');
+      await pipeline(body, meter.transform, out);
+      const digest = meter.sha256();
       if (options.sha256 && digest !== options.sha256) {
         throw new IngestError(
           'CHECKSUM_MISMATCH',
@@ -57,7 +49,7 @@ export class LocalObjectStore implements ObjectStore {
         );
       }
       await rename(temp, target);
-      return { size, sha256: digest };
+      return { size: meter.bytes(), sha256: digest };
     } catch (err) {
       await rm(temp, { force: true });
       if (err instanceof IngestError) throw err;
