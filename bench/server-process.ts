@@ -46,27 +46,7 @@ export async function startServerProcess(
   } finally {
     closeSync(logFd);
   }
-  let stdout = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const fail = (why: string) => {
-      clearTimeout(timer);
-      reject(new Error(`ingest serve ${why} (log: ${logPath})`));
-    };
-    const timer = setTimeout(() => {
-      child.kill('SIGTERM');
-      fail(`did not listen within ${START_TIMEOUT_MS / 1000} s`);
-    }, START_TIMEOUT_MS);
-    child.stdout!.on('data', (b: Buffer) => {
-      stdout += b.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.once('exit', (code) => fail(`exited with ${code} before listening`));
-    child.once('error', (err) => fail(`could not start: ${err.message}`));
-  });
+  const url = await listeningUrl(child, START_TIMEOUT_MS, `(log: ${logPath})`);
   // Nothing else is printed on stdout; keep the pipe drained.
   child.stdout!.resume();
   const pid = child.pid!;
@@ -83,6 +63,35 @@ export async function startServerProcess(
       return code;
     },
   };
+}
+
+/**
+ * The URL a starting `ingest serve` child prints on stdout ("listening on http://..."). Rejects, naming
+ * `context` (where its logs are), if it exits, fails to spawn or does not listen within `timeoutMs`
+ * (and is then sent SIGTERM).
+ */
+export function listeningUrl(child: ChildProcess, timeoutMs: number, context: string): Promise<string> {
+  let stdout = '';
+  return new Promise<string>((resolve, reject) => {
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      reject(new Error(`ingest serve ${why} ${context}`));
+    };
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      fail(`did not listen within ${timeoutMs / 1000} s`);
+    }, timeoutMs);
+    child.stdout!.on('data', (b: Buffer) => {
+      stdout += b.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once('exit', (code) => fail(`exited with ${code} before listening`));
+    child.once('error', (err) => fail(`could not start: ${err.message}`));
+  });
 }
 
 /** utime + stime from /proc/<pid>/stat, in seconds (clock ticks are 100 Hz on Linux). */

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { listeningUrl } from '../../bench/server-process.js';
 import { packageRoot } from '../../src/paths.js';
 
 export interface ServeProcess {
@@ -23,23 +24,10 @@ export async function spawnServe(env: Record<string, string>): Promise<ServeProc
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 30_000);
-    child.stdout!.on('data', (b: Buffer) => {
-      stdout += b.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}: ${stderr}`));
-    });
+  const url = await listeningUrl(child, 30_000, '').catch((err: Error) => {
+    throw new Error(`${err.message}; its stderr: ${stderr}`);
   });
   return {
     child,
