@@ -5,7 +5,7 @@ import type { ChunkWriter, RejectedRowRecord } from '../db/index.js';
 import { IngestError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { emptySnapshot, mergeSnapshots, type StatsSnapshot } from '../metrics/index.js';
-import type { ChunkPool, ChunkResult } from '../workers/index.js';
+import { type ChunkPool, type ChunkResult, transferableBuffer } from '../workers/index.js';
 import { READ_CHUNK, type ReceivedUpload } from './receive-upload.js';
 import type { IngestOptions } from './types.js';
 
@@ -110,7 +110,7 @@ export async function processChunks(
   try {
     for await (const chunk of source.chunks) {
       const result = workers.run({
-        buffer: ownArrayBuffer(chunk.bytes),
+        buffer: transferableBuffer(chunk.bytes),
         delimiter: source.dialect.delimiter,
         columnCount,
         onError,
@@ -149,21 +149,4 @@ export async function processChunks(
     rejected,
     stats,
   };
-}
-
-/**
- * A buffer that can be transferred to a worker. Buffers that share their memory with others (Node's
- * pool, or a slice of a larger read) are copied, since transferring would detach the other users' bytes.
- */
-function ownArrayBuffer(bytes: Buffer): ArrayBuffer {
-  if (
-    bytes.byteOffset === 0 &&
-    bytes.byteLength === bytes.buffer.byteLength &&
-    bytes.buffer instanceof ArrayBuffer
-  ) {
-    return bytes.buffer;
-  }
-  const copy = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(copy).set(bytes);
-  return copy;
 }

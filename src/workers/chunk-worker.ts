@@ -8,6 +8,7 @@ import xxhash from 'xxhash-wasm';
 import { countLines } from './byte-checks.js';
 import type { ChunkResult, ChunkTask } from './chunk-task.js';
 import { parseChunk } from './parse-chunk.js';
+import { transferableBuffer } from './transferable-buffer.js';
 
 const { h64Raw } = await xxhash();
 
@@ -17,7 +18,7 @@ export default function processChunk(task: ChunkTask): unknown {
   // A strict failure ends the file: do not spend a gzip on a chunk that will never be stored.
   const payload = parsed.error
     ? new ArrayBuffer(0)
-    : exactArrayBuffer(gzipSync(bytes, { level: task.gzipLevel }));
+    : transferableBuffer(gzipSync(bytes, { level: task.gzipLevel }));
   const result: ChunkResult = {
     payload,
     rawBytes: bytes.length,
@@ -30,16 +31,4 @@ export default function processChunk(task: ChunkTask): unknown {
   if (parsed.error) result.error = parsed.error;
   // Transfer the payload back instead of cloning it (cloning 1 MiB buffers measured >20x slower).
   return move({ [transferableSymbol]: [payload], [valueSymbol]: result } as unknown as ArrayBuffer);
-}
-
-/** An ArrayBuffer holding exactly the view's bytes, so transferring it moves nothing else. */
-function exactArrayBuffer(view: Buffer): ArrayBuffer {
-  if (
-    view.byteOffset === 0 &&
-    view.byteLength === view.buffer.byteLength &&
-    view.buffer instanceof ArrayBuffer
-  ) {
-    return view.buffer;
-  }
-  return view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer;
 }

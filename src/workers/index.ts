@@ -8,3 +8,4 @@ export type {
   RowErrorCode,
 } from './chunk-task.js';
 export { csvParseRecords, RECORD_DELIMITERS, type RecordParser } from './record-parser.js';
+export { transferableBuffer } from './transferable-buffer.js';
