@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { isUuid } from '../ids.js';
 import type { Queryable } from './pool.js';
 import { tenantStatement, uuidLiteral } from './tenant-context.js';
 
@@ -101,7 +102,7 @@ export async function revokeApiKey(db: Queryable, keyId: string): Promise<ApiKey
 
 /** The organization owning a key id. Operator path (login role, no tenant context): the CLI's revoke. */
 export async function findApiKeyOrganizationId(db: Queryable, keyId: string): Promise<string | null> {
-  if (!/^[0-9a-f-]{36}$/i.test(keyId)) return null;
+  if (!isUuid(keyId)) return null;
   const { rows } = await db.query<{ organization_id: string }>(
     'SELECT organization_id FROM tenant.api_keys WHERE id = $1',
     [keyId],

@@ -1,11 +1,9 @@
 import type pg from 'pg';
 import { coerceError, IngestError } from '../errors.js';
+import { isUuid } from '../ids.js';
 
 /** The role every tenant query runs under: no ownership, no BYPASSRLS. */
 export const APP_ROLE = 'ingest_app';
-
-/** An organization id as the tenant context accepts it: a UUID, or '' for none (withAppRole). */
-const ORGANIZATION_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$/i;
 
 /**
  * Makes the current transaction act for one organization under row-level security: switches to the
@@ -21,7 +19,7 @@ export async function enterTenant(client: pg.ClientBase, organizationId: string)
 
 /** `id` as an SQL string literal, after checking it is a UUID (or '' when `allowEmpty`). */
 export function uuidLiteral(id: string, allowEmpty = false): string {
-  if (!ORGANIZATION_ID.test(id) || (id === '' && !allowEmpty))
+  if (id === '' ? !allowEmpty : !isUuid(id))
     throw new IngestError('INTERNAL', `expected a UUID, got ${JSON.stringify(id.slice(0, 64))}`);
   return `'${id}'`;
 }
@@ -54,24 +52,13 @@ export async function withTenant<T>(
   fn: (client: pg.PoolClient) => Promise<T>,
   options: TenantOptions = {},
 ): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
+  return onPooledClient(pool, organizationId, async (client) => {
     // BEGIN and the tenant context in one round trip: every request's database work starts here.
     await client.query(`BEGIN; ${enterTenantSql(organizationId, options)}`);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
-  } catch (err) {
-    try {
-      await client.query('ROLLBACK');
-    } catch (rollbackErr) {
-      broken = rollbackErr as Error;
-    }
-    throw coerceError(err, { organization: organizationId });
-  } finally {
-    client.release(broken);
-  }
+  });
 }
 
 /**
@@ -95,18 +82,30 @@ export async function tenantStatement<R extends pg.QueryResultRow>(
   options: TenantOptions = {},
 ): Promise<R[]> {
   const sql = `BEGIN; ${enterTenantSql(organizationId, options)}; ${statement}; COMMIT`;
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
+  return onPooledClient(pool, organizationId, async (client) => {
     // A multi-statement query resolves to one result per statement.
     const results = (await client.query(sql)) as unknown as pg.QueryResult<R>[];
     return results[2]!.rows;
+  });
+}
+
+/**
+ * Runs a transaction's `work` on a client of the pool. On failure it rolls back and throws a coded
+ * error; a client whose ROLLBACK fails too is discarded rather than returned to the pool.
+ */
+async function onPooledClient<T>(
+  pool: pg.Pool,
+  organizationId: string,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    return await work(client);
   } catch (err) {
-    try {
-      await client.query('ROLLBACK');
-    } catch (rollbackErr) {
-      broken = rollbackErr as Error;
-    }
+    await client.query('ROLLBACK').catch((rollbackErr: Error) => {
+      broken = rollbackErr;
+    });
     throw coerceError(err, { organization: organizationId });
   } finally {
     client.release(broken);

@@ -14,6 +14,7 @@ import { IngestError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { archiveObjectKey, type ObjectInfo, type ObjectStore } from '../storage/index.js';
 import { ARCHIVE_MAGIC, encodeEndFrame, encodeFrameHeader } from './archive-format.js';
+import { fileActivity } from './file-activity.js';
 import { readArchive, readFileChunks } from './file-chunks.js';
 import { inTenantTransaction } from './tenant-transaction.js';
 import type { Actor } from './types.js';
@@ -105,16 +106,13 @@ export async function archiveFile(
             );
           }
           if (n !== null) {
-            await logActivity(client, {
-              organizationId: organization.id,
-              actor: actor.name,
-              apiKeyId: actor.apiKeyId ?? null,
-              clientAddress: actor.clientAddress ?? null,
-              action: 'file.archive',
-              targetType: 'file',
-              targetId: file.id,
-              details: { chunks: n, archiveBytes: written.size },
-            });
+            await logActivity(
+              client,
+              fileActivity(organization.id, actor, 'file.archive', file.id, {
+                chunks: n,
+                archiveBytes: written.size,
+              }),
+            );
           }
           return n;
         });

@@ -1,7 +1,9 @@
 import type pg from 'pg';
 import { deleteFileRow, getFile, lockFile, logActivity, unlockFile, withTenant } from '../db/index.js';
 import { IngestError } from '../errors.js';
+import { isUuid } from '../ids.js';
 import type { ObjectStore } from '../storage/index.js';
+import { fileActivity } from './file-activity.js';
 import { inTenantTransaction } from './tenant-transaction.js';
 import type { Actor } from './types.js';
 
@@ -23,9 +25,7 @@ export async function deleteFile(
   actor: Actor,
 ): Promise<{ fileId: string; objectKey: string }> {
   const notFound = () => new IngestError('FILE_NOT_FOUND', `no file ${fileId}`, { fileId });
-  const found = /^[0-9a-f-]{36}$/i.test(fileId)
-    ? await withTenant(pool, organizationId, (db) => getFile(db, fileId))
-    : null;
+  const found = isUuid(fileId) ? await withTenant(pool, organizationId, (db) => getFile(db, fileId)) : null;
   if (!found || found.status === 'processing') throw notFound();
   const client = await pool.connect();
   let broken: Error | undefined;
@@ -36,16 +36,13 @@ export async function deleteFile(
         const current = await getFile(client, fileId);
         if (!current || current.status === 'processing') return null;
         await deleteFileRow(client, organizationId, fileId);
-        await logActivity(client, {
-          organizationId,
-          actor: actor.name,
-          apiKeyId: actor.apiKeyId ?? null,
-          clientAddress: actor.clientAddress ?? null,
-          action: 'file.delete',
-          targetType: 'file',
-          targetId: fileId,
-          details: { filename: current.filename, bytes: current.sizeBytes },
-        });
+        await logActivity(
+          client,
+          fileActivity(organizationId, actor, 'file.delete', fileId, {
+            filename: current.filename,
+            bytes: current.sizeBytes,
+          }),
+        );
         return current;
       });
       if (!file) throw notFound();

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { deleteOrganizationRows, getOrganization, refreshTenantViews } from '../db/index.js';
 import { coerceError, IngestError, isIngestError } from '../errors.js';
+import { isUuid } from '../ids.js';
 import type { Logger } from '../logger.js';
 import { type ObjectStore, organizationPrefix } from '../storage/index.js';
 
@@ -29,7 +30,7 @@ export async function deleteOrganization(
   const { pool, store } = services;
   const organization = await getOrganization(pool, slug).catch(async (err: unknown) => {
     // An id whose rows are already gone: a deletion that failed while removing objects, run again.
-    if (isIngestError(err) && err.code === 'ORG_NOT_FOUND' && UUID.test(slug)) return null;
+    if (isIngestError(err) && err.code === 'ORG_NOT_FOUND' && isUuid(slug)) return null;
     throw err;
   });
   if (!organization) {
@@ -73,8 +74,6 @@ export async function deleteOrganization(
   log.info({ objects, uploadsAborted }, 'organization deleted');
   return { organization: slug, organizationId: organization.id, rows, objects, uploadsAborted };
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Deletes every object and unfinished upload under the organization's prefix. */
 export async function deleteOrganizationObjects(

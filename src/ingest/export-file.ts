@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import { type FileRecord, getFile, withTenant } from '../db/index.js';
 import { IngestError } from '../errors.js';
+import { isUuid } from '../ids.js';
 import { LIMITS } from '../limits.js';
 import type { ObjectStore } from '../storage/index.js';
 import { firstEvent } from '../wait-for-event.js';
@@ -24,9 +25,7 @@ export async function getReadyFile(
   organizationId: string,
   fileId: string,
 ): Promise<FileRecord> {
-  const file = /^[0-9a-f-]{36}$/i.test(fileId)
-    ? await withTenant(pool, organizationId, (db) => getFile(db, fileId))
-    : null;
+  const file = isUuid(fileId) ? await withTenant(pool, organizationId, (db) => getFile(db, fileId)) : null;
   if (file?.status !== 'ready') throw new IngestError('FILE_NOT_FOUND', `no file ${fileId}`, { fileId });
   return file;
 }

@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import {
-  type ActivityEntry,
   ChunkWriter,
   claimFile,
   deleteFileRow,
@@ -23,6 +22,7 @@ import {
 import { coerceError, IngestError, isIngestError } from '../errors.js';
 import { metricRows, summarize } from '../metrics/index.js';
 import { originalObjectKey } from '../storage/index.js';
+import { fileActivity } from './file-activity.js';
 import { type ChunkSettings, processChunks } from './process-chunks.js';
 import { type ReceivedUpload, receiveUpload } from './receive-upload.js';
 import type { IngestOptions, IngestResult, IngestServices, IngestSource } from './types.js';
@@ -85,7 +85,7 @@ async function ingestReceived(
       await withTenant(services.pool, org.id, (db) =>
         logActivity(
           db,
-          activityEntry(options, 'file.ingest_duplicate', existing.id, {
+          fileActivity(options.organization.id, options.actor, 'file.ingest_duplicate', existing.id, {
             filename: upload.filename,
             bytes: upload.bytes,
           }),
@@ -225,7 +225,7 @@ async function runTransaction(
     });
     await logActivity(
       client,
-      activityEntry(options, 'file.ingest', fileId, {
+      fileActivity(options.organization.id, options.actor, 'file.ingest', fileId, {
         filename: upload.filename,
         bytes: upload.bytes,
         rows: processed.rows,
@@ -303,7 +303,7 @@ async function discardAttempt(
     await deleteFileRow(db, org.id, fileId);
     await logActivity(
       db,
-      activityEntry(options, 'file.ingest_failed', fileId, {
+      fileActivity(options.organization.id, options.actor, 'file.ingest_failed', fileId, {
         filename: upload.filename,
         code: error.code,
         line: error.context.line ?? null,
@@ -343,24 +343,6 @@ function duplicateResult(file: FileRecord, options: IngestOptions, started: numb
     seconds: round3((performance.now() - started) / 1000),
     encoding: file.dialect?.encoding ?? 'utf-8',
     delimiter: file.dialect?.delimiter ?? ',',
-  };
-}
-
-function activityEntry(
-  options: IngestOptions,
-  action: string,
-  fileId: string,
-  details: Record<string, unknown>,
-): ActivityEntry {
-  return {
-    organizationId: options.organization.id,
-    actor: options.actor?.name ?? 'library',
-    apiKeyId: options.actor?.apiKeyId ?? null,
-    clientAddress: options.actor?.clientAddress ?? null,
-    action,
-    targetType: 'file',
-    targetId: fileId,
-    details,
   };
 }
 

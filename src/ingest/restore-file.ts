@@ -8,7 +8,9 @@ import {
   withTenant,
 } from '../db/index.js';
 import { IngestError } from '../errors.js';
+import { isUuid } from '../ids.js';
 import type { ArchiveServices } from './archive-file.js';
+import { fileActivity } from './file-activity.js';
 import { readArchive, verifiedChunkBytes } from './file-chunks.js';
 import { inTenantTransaction } from './tenant-transaction.js';
 import type { Actor } from './types.js';
@@ -34,9 +36,7 @@ export async function restoreFile(
 ): Promise<RestoreResult> {
   const { pool, store } = services;
   const log = services.log.child({ organizationId: organization.id, fileId, stage: 'restore' });
-  const found = /^[0-9a-f-]{36}$/i.test(fileId)
-    ? await withTenant(pool, organization.id, (db) => getFile(db, fileId))
-    : null;
+  const found = isUuid(fileId) ? await withTenant(pool, organization.id, (db) => getFile(db, fileId)) : null;
   if (found?.status !== 'ready') throw new IngestError('FILE_NOT_FOUND', `no file ${fileId}`, { fileId });
   const client = await pool.connect();
   let broken: Error | undefined;
@@ -67,16 +67,10 @@ export async function restoreFile(
           );
         }
         await clearArchive(client, organization.id, fileId);
-        await logActivity(client, {
-          organizationId: organization.id,
-          actor: actor.name,
-          apiKeyId: actor.apiKeyId ?? null,
-          clientAddress: actor.clientAddress ?? null,
-          action: 'file.restore',
-          targetType: 'file',
-          targetId: fileId,
-          details: { chunks: n },
-        });
+        await logActivity(
+          client,
+          fileActivity(organization.id, actor, 'file.restore', fileId, { chunks: n }),
+        );
         return n;
       });
       // After the commit: a failure here leaves an unreferenced object (removed with the organization).
