@@ -1,6 +1,6 @@
 import type { FileRecord, FileSummaryRecord } from '../db/index.js';
 
-/** A file as the API lists it. Field names match the CLI's `ingest files --json`. */
+/** A file as `GET /v1/files` and `ingest files --json` show it. */
 export function fileSummary(f: FileSummaryRecord) {
   return {
     fileId: f.id,

@@ -14,6 +14,7 @@ export {
 export { type ExportOptions, exportFile, getReadyFile } from './export-file.js';
 export { exportOriginal } from './export-original.js';
 export { readFileChunks } from './file-chunks.js';
+export { fileDetail, fileSummary } from './file-json.js';
 export { formatCsvRecord } from './format-csv.js';
 export { ingest } from './ingest.js';
 export { recoverAbandonedFiles } from './recover-abandoned.js';

@@ -1,4 +1,5 @@
 import { getOrganization, listFiles, withTenant } from '../../db/index.js';
+import { fileSummary } from '../../ingest/index.js';
 import { formatBytes } from '../../units.js';
 import { withServices } from '../context.js';
 import { printJson, table } from '../output.js';
@@ -11,17 +12,7 @@ export async function filesCommand(options: { org: string; json?: boolean; limit
     if (options.json) {
       for (const f of files) {
         printJson({
-          fileId: f.id,
-          filename: f.filename,
-          status: f.status,
-          sha256: f.sha256,
-          bytes: f.sizeBytes,
-          rows: f.rowCount,
-          columns: f.columns?.length ?? null,
-          chunks: f.chunkCount,
-          storedBytes: f.storedBytes,
-          rejectedRows: f.rejectedRowCount,
-          createdAt: f.createdAt.toISOString(),
+          ...fileSummary({ ...f, columnCount: f.columns?.length ?? null }),
           archivedAt: f.archive?.archivedAt.toISOString() ?? null,
         });
       }

@@ -2,15 +2,14 @@ import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { getFile, listFilesPage, listReadyFileMetrics, withTenant } from '../../db/index.js';
 import { IngestError } from '../../errors.js';
-import { deleteFile, exportFile, getReadyFile } from '../../ingest/index.js';
+import { isUuid } from '../../ids.js';
+import { deleteFile, exportFile, fileDetail, fileSummary, getReadyFile } from '../../ingest/index.js';
 import { guard, principalOf, type RouteContext } from '../context.js';
 import { decodeCursor, encodeCursor } from '../file-cursor.js';
-import { fileDetail, fileSummary } from '../file-json.js';
 import { booleanParam, integerParam, type QueryParams, textParam } from '../query-params.js';
 
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 1000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface FileParams {
   id: string;
@@ -40,7 +39,7 @@ export function fileRoutes(app: FastifyInstance, ctx: RouteContext): void {
     async (request) => {
       const principal = principalOf(request);
       const { id } = request.params;
-      const file = UUID.test(id)
+      const file = isUuid(id)
         ? await withTenant(pool, principal.organizationId, (db) => getFile(db, id))
         : null;
       if (!file) throw notFound(id);
@@ -54,7 +53,7 @@ export function fileRoutes(app: FastifyInstance, ctx: RouteContext): void {
     async (request) => {
       const principal = principalOf(request);
       const { id } = request.params;
-      if (!UUID.test(id)) throw notFound(id);
+      if (!isUuid(id)) throw notFound(id);
       const metrics = await listReadyFileMetrics(pool, principal.organizationId, id);
       if (!metrics) throw notFound(id);
       return { fileId: id, metrics };
@@ -69,7 +68,7 @@ export function fileRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const principal = principalOf(request);
       const { id } = request.params;
       const normalize = booleanParam(request.query as QueryParams, 'normalize', false);
-      if (!UUID.test(id)) throw notFound(id);
+      if (!isUuid(id)) throw notFound(id);
       const file = await getReadyFile(pool, principal.organizationId, id);
       const out = new PassThrough();
       exportFile(pool, principal.organizationId, id, out, { normalize, store }).then(
@@ -93,7 +92,7 @@ export function fileRoutes(app: FastifyInstance, ctx: RouteContext): void {
     async (request) => {
       const principal = principalOf(request);
       const { id } = request.params;
-      if (!UUID.test(id)) throw notFound(id);
+      if (!isUuid(id)) throw notFound(id);
       await deleteFile(pool, store, principal.organizationId, id, {
         name: 'api',
         apiKeyId: principal.apiKeyId,
