@@ -2,7 +2,7 @@ export { type ActivityEntry, logActivity } from './activity-log.js';
 export {
   type ApiKeyCredentials,
   type ApiKeyRecord,
-  countKeyRequest,
+  countKeyRequests,
   findApiKeyByPrefix,
   findApiKeyOrganizationId,
   insertApiKey,
@@ -11,6 +11,7 @@ export {
 } from './api-keys.js';
 export { clearArchive, listArchivableFiles, replaceChunksWithArchive } from './archives.js';
 export { ensureAudit } from './audits.js';
+export { type Change, ChangeFeed, type ChangeFeedState, type ChangeSubscriber } from './change-feed.js';
 export { type ChunkRow, ChunkWriter } from './chunk-writer.js';
 export { readChunks, type StoredChunk } from './chunks.js';
 export {
