@@ -28,6 +28,8 @@ export interface Config {
    * endpoint is off. The CLI reads any bucket its credentials can; the API is shared by every tenant.
    */
   importBuckets: string[];
+  /** Bytes of answers `ingest serve` keeps in memory for the read endpoints (INGEST_READ_CACHE_SIZE). */
+  readCacheBytes?: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -46,6 +48,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .filter(Boolean),
   };
   if (env.DATABASE_URL) config.databaseUrl = env.DATABASE_URL;
+  if (env.INGEST_READ_CACHE_SIZE)
+    config.readCacheBytes = parseEnvSize('INGEST_READ_CACHE_SIZE', env.INGEST_READ_CACHE_SIZE);
   if (env.INGEST_S3_BUCKET) {
     config.s3 = {
       bucket: env.INGEST_S3_BUCKET,

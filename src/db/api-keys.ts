@@ -138,22 +138,26 @@ export async function findApiKeyByPrefix(db: Queryable, prefix: string): Promise
 }
 
 /**
- * Counts one request of a key in the current minute's window and records the key as used, in one
- * round trip of its own tenant transaction (see tenantStatement). The counter lives in PostgreSQL so
- * every server process shares it. Returns null when the key was revoked (or deleted) meanwhile.
+ * Counts `requests` requests of a key in the current minute's window and records the key as used, in
+ * one round trip of its own tenant transaction (see tenantStatement). The counter lives in PostgreSQL
+ * so every server process shares it. Returns the window's count after adding them and the
+ * milliseconds until the window ends, or null when the key was revoked (or deleted) meanwhile.
  *
- * Every request of a key updates the same two rows (the key's and its window's), so how long their
- * locks are held bounds the key's request rate: one statement, committed in the same round trip and
+ * Every count of a key updates the same two rows (the key's and its window's), so how long their locks
+ * are held bounds how often a key can be counted: one statement, committed in the same round trip and
  * without waiting for the WAL flush (a count lost in a crash is harmless).
  */
-export async function countKeyRequest(
+export async function countKeyRequests(
   pool: pg.Pool,
   organizationId: string,
   keyId: string,
-): Promise<{ count: number; secondsLeft: number } | null> {
+  requests: number,
+): Promise<{ count: number; msLeft: number } | null> {
+  if (!Number.isSafeInteger(requests) || requests < 1)
+    throw new Error(`requests must be a positive integer, got ${requests}`);
   const org = uuidLiteral(organizationId);
   const key = uuidLiteral(keyId);
-  const rows = await tenantStatement<{ request_count: number; seconds_left: number }>(
+  const rows = await tenantStatement<{ request_count: number; ms_left: number }>(
     pool,
     organizationId,
     `WITH touched AS (
@@ -162,20 +166,20 @@ export async function countKeyRequest(
        RETURNING id
      ), counted AS (
        INSERT INTO tenant.rate_limit_windows AS w (organization_id, api_key_id, window_start, request_count)
-       SELECT ${org}, ${key}, date_trunc('minute', now()), 1 FROM touched
+       SELECT ${org}, ${key}, date_trunc('minute', now()), ${requests} FROM touched
        ON CONFLICT (organization_id, api_key_id, window_start)
-         DO UPDATE SET request_count = w.request_count + 1
+         DO UPDATE SET request_count = w.request_count + ${requests}
        RETURNING request_count,
-         ceil(extract(epoch FROM w.window_start + interval '1 minute' - clock_timestamp()))::int AS seconds_left
+         ceil(extract(epoch FROM w.window_start + interval '1 minute' - clock_timestamp()) * 1000)::int AS ms_left
      ), pruned AS (
        -- Windows older than the current one are never read again.
        DELETE FROM tenant.rate_limit_windows
        WHERE organization_id = ${org} AND api_key_id = ${key} AND window_start < date_trunc('minute', now())
      )
-     SELECT request_count, seconds_left FROM counted`,
+     SELECT request_count, ms_left FROM counted`,
     { asyncCommit: true },
   );
   const row = rows[0];
   if (!row) return null;
-  return { count: row.request_count, secondsLeft: Math.max(1, row.seconds_left) };
+  return { count: row.request_count, msLeft: Math.max(1, row.ms_left) };
 }

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ChangeFeed } from '../db/index.js';
 import type { IngestServices } from '../ingest/index.js';
 import type { Logger } from '../logger.js';
 import { AuthCache } from './auth-cache.js';
-import type { ImportSettings, RouteContext } from './context.js';
+import { type ImportSettings, principalFields, type RouteContext } from './context.js';
 import { errorBody, toIngestError } from './error-response.js';
 import { InFlightUploads } from './in-flight-uploads.js';
+import { RateLimiter } from './rate-limit.js';
+import { ReadCache } from './read-cache.js';
 import { fileRoutes, healthRoutes, importRoutes, uploadRoutes, usageRoutes } from './routes/index.js';
 import { RAW_CONTENT_TYPES } from './upload-source.js';
 
@@ -17,6 +20,10 @@ export interface AppOptions {
   /** Where `POST /v1/files/import` may read from; without it the endpoint answers 403. */
   imports?: ImportSettings;
   log: Logger;
+  /** Committed changes from PostgreSQL; the caches subscribe to it and keep nothing while it is down. */
+  changes: ChangeFeed;
+  /** Bytes of serialized answers the read cache keeps (INGEST_READ_CACHE_SIZE); 0 turns it off. */
+  readCacheBytes?: number;
 }
 
 /** The HTTP API on the given services; not listening yet. */
@@ -32,6 +39,8 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     genReqId: () => randomUUID(),
+    // One access line per request, written in onResponse below, instead of Fastify's two.
+    disableRequestLogging: true,
   });
   const ctx: RouteContext = {
     services: options.services,
@@ -39,7 +48,12 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     uploads,
     imports: options.imports ?? { buckets: [] },
     authCache: new AuthCache(),
+    rateLimiter: new RateLimiter(options.services.pool, options.changes),
+    readCache: new ReadCache(options.changes, options.readCacheBytes),
   };
+  options.changes.subscribe(ctx.authCache);
+  options.changes.subscribe(ctx.rateLimiter);
+  options.changes.subscribe(ctx.readCache);
 
   app.decorateRequest('principal', null);
   // Once closing, every response ends its connection: a keep-alive connection that turns idle after
@@ -51,14 +65,27 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info(
+      {
+        req: { method: request.method, url: request.url, remoteAddress: request.ip },
+        res: { statusCode: reply.statusCode },
+        responseTime: reply.elapsedTime,
+        ...principalFields(request),
+      },
+      'request completed',
+    );
+    done();
+  });
   // The body stays a stream: ingest() reads it, hashing and spooling as it goes.
   app.addContentTypeParser(RAW_CONTENT_TYPES, (_request, payload, done) => done(null, payload));
   app.register(multipart);
 
   app.setErrorHandler((err, request, reply) => {
     const error = toIngestError(err);
-    if (error.status >= 500) request.log.error({ err, code: error.code }, 'request failed');
-    else request.log.info({ code: error.code, line: error.context.line }, 'request refused');
+    const who = principalFields(request);
+    if (error.status >= 500) request.log.error({ err, code: error.code, ...who }, 'request failed');
+    else request.log.info({ code: error.code, line: error.context.line, ...who }, 'request refused');
     const retryAfter = error.context.retryAfterSeconds;
     if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     return reply.code(error.status).send(errorBody(error, request.id));

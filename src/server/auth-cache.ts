@@ -1,3 +1,4 @@
+import type { Change, ChangeSubscriber } from '../db/index.js';
 import type { Principal } from './authenticate.js';
 
 /** How long a verified key is trusted without looking it up again, in milliseconds. */
@@ -14,12 +15,12 @@ interface Entry {
 /**
  * Keys that authenticated recently, by prefix, with the stored hash of their secret: a request whose
  * secret matches skips the look-up round trips. Sound because nothing about a key changes after it is
- * created except its revocation, and revocation is checked on every request anyway by the rate-limit
- * count (countKeyRequest finds no unrevoked key: UNAUTHORIZED), so a cached key that was revoked is
- * refused at once. Only keys whose secret matched are stored; a wrong secret misses the cache and is
- * refused by the database path, as before.
+ * created except its revocation, and revocation reaches every server: as a change notification that
+ * drops the entry (while the change feed is live), or else through the rate limiter, which then counts
+ * every request in PostgreSQL and finds no unrevoked key (UNAUTHORIZED). Only keys whose secret
+ * matched are stored; a wrong secret misses the cache and is refused by the database path, as before.
  */
-export class AuthCache {
+export class AuthCache implements ChangeSubscriber {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
@@ -46,6 +47,17 @@ export class AuthCache {
       if (!oldest.done) this.entries.delete(oldest.value);
     }
     this.entries.set(prefix, { secretSha256, principal, expiresAt: this.now() + this.ttlMs });
+  }
+
+  change(change: Change): void {
+    if (change.kind !== 'apiKey') return;
+    for (const [prefix, entry] of this.entries) {
+      if (entry.principal.apiKeyId === change.id) this.entries.delete(prefix);
+    }
+  }
+
+  reset(): void {
+    this.entries.clear();
   }
 
   get size(): number {

@@ -4,7 +4,8 @@ import type { IngestServices } from '../ingest/index.js';
 import type { AuthCache } from './auth-cache.js';
 import { authenticate, type Principal, requireScope } from './authenticate.js';
 import type { InFlightUploads } from './in-flight-uploads.js';
-import { enforceRateLimit } from './rate-limit.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { ReadCache } from './read-cache.js';
 import type { Scope } from './scopes.js';
 
 declare module 'fastify' {
@@ -21,8 +22,11 @@ export interface RouteContext {
   maxUploadBytes: number;
   uploads: InFlightUploads;
   imports: ImportSettings;
-  /** Keys verified recently; the guard's rate-limit count re-checks revocation on every request. */
+  /** Keys verified recently; dropped when revoked (see AuthCache). */
   authCache: AuthCache;
+  rateLimiter: RateLimiter;
+  /** Serialized answers of the read endpoints, kept while the change feed is live. */
+  readCache: ReadCache;
 }
 
 /** What `POST /v1/files/import` may read. */
@@ -42,11 +46,7 @@ export function guard(ctx: RouteContext, scope: Scope) {
   return async (request: FastifyRequest): Promise<void> => {
     const principal = await authenticate(ctx.services.pool, request.headers.authorization, ctx.authCache);
     request.principal = principal;
-    request.log = request.log.child({
-      organizationId: principal.organizationId,
-      apiKeyId: principal.apiKeyId,
-    });
-    await enforceRateLimit(ctx.services.pool, principal);
+    await ctx.rateLimiter.enforce(principal);
     requireScope(principal, scope);
   };
 }
@@ -55,4 +55,10 @@ export function guard(ctx: RouteContext, scope: Scope) {
 export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new Error('route handler ran without its guard');
   return request.principal;
+}
+
+/** Who a request acted for, for its log lines (ids only; never the key). Empty before authentication. */
+export function principalFields(request: FastifyRequest): { organizationId?: string; apiKeyId?: string } {
+  const principal = request.principal;
+  return principal ? { organizationId: principal.organizationId, apiKeyId: principal.apiKeyId } : {};
 }

@@ -1,22 +1,136 @@
 import type pg from 'pg';
-import { countKeyRequest } from '../db/index.js';
+import { type Change, type ChangeFeedState, type ChangeSubscriber, countKeyRequests } from '../db/index.js';
 import { IngestError } from '../errors.js';
 import type { Principal } from './authenticate.js';
 
+/** Most requests one count takes ahead for a key. */
+export const MAX_LEASE = 1000;
+/** Keys whose allowance is remembered at most; past it, those whose window ended go first. */
+const MAX_KEYS = 10_000;
+
 /**
- * Counts the request against its key's per-minute limit (a fixed window per calendar minute, counted in
- * PostgreSQL so several server processes share it). Past the limit: RATE_LIMITED, with the seconds
- * until the window ends as `retryAfterSeconds` (the Retry-After header). A key revoked since it was
- * authenticated is UNAUTHORIZED.
+ * Requests one count takes ahead for a key with `limit` per minute: 1% of the limit, at least 1 and at
+ * most MAX_LEASE. Keys with a limit under 200 are counted one request at a time.
  */
-export async function enforceRateLimit(pool: pg.Pool, principal: Principal): Promise<void> {
-  const counted = await countKeyRequest(pool, principal.organizationId, principal.apiKeyId);
-  if (!counted) throw new IngestError('UNAUTHORIZED', 'this API key has been revoked');
-  if (counted.count > principal.rateLimitPerMinute) {
-    throw new IngestError(
-      'RATE_LIMITED',
-      `rate limit of ${principal.rateLimitPerMinute} requests per minute exceeded; retry in ${counted.secondsLeft} s`,
-      { retryAfterSeconds: counted.secondsLeft, limit: principal.rateLimitPerMinute },
-    );
+export function leaseSize(limit: number): number {
+  return Math.min(MAX_LEASE, Math.max(1, Math.floor(limit / 100)));
+}
+
+interface Allowance {
+  /** Requests counted in PostgreSQL and not yet used by this process. */
+  remaining: number;
+  /** The window's limit is reached: refused here until the window ends. */
+  exhausted: boolean;
+  /** Date.now() at which the counted window ends. */
+  windowEndsAt: number;
+  /** A count in flight; requests wait for it instead of counting again. Resolves, never rejects. */
+  pending: Promise<void> | null;
+}
+
+/**
+ * Per-key limits of requests per minute: a fixed window per calendar minute, counted in PostgreSQL so
+ * every server process shares it. Past the limit: RATE_LIMITED, with the seconds until the window ends
+ * as `retryAfterSeconds` (the Retry-After header). A revoked key is UNAUTHORIZED.
+ *
+ * While the change feed is live, one count takes a lease of leaseSize(limit) requests of the window,
+ * which this process then hands out without a round trip; a revocation reaches it as a notification
+ * (milliseconds after it commits) and drops the lease. The sum over processes never exceeds the limit;
+ * what a process leased and did not use by the window's end counts as used, so a key may get up to 1%
+ * of its limit fewer requests per process and minute. While the feed is down, every request is counted
+ * on its own, which also checks revocation on every request.
+ */
+export class RateLimiter implements ChangeSubscriber {
+  private readonly allowances = new Map<string, Allowance>();
+  private keyChanges = 0;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly feed: ChangeFeedState,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async enforce(principal: Principal): Promise<void> {
+    const id = principal.apiKeyId;
+    for (;;) {
+      const allowance = this.allowances.get(id);
+      if (allowance?.pending) {
+        await allowance.pending;
+        continue;
+      }
+      const msLeft = allowance ? allowance.windowEndsAt - this.now() : 0;
+      if (allowance && msLeft > 0) {
+        if (allowance.remaining > 0) {
+          allowance.remaining--;
+          return;
+        }
+        if (allowance.exhausted) throw rateLimited(principal, msLeft);
+      }
+      return this.count(principal);
+    }
   }
+
+  change(change: Change): void {
+    if (change.kind !== 'apiKey') return;
+    this.keyChanges++;
+    this.allowances.delete(change.id);
+  }
+
+  reset(): void {
+    this.keyChanges++;
+    this.allowances.clear();
+  }
+
+  /** Counts this request and, while the feed is live, the lease that follows it. */
+  private async count(principal: Principal): Promise<void> {
+    const id = principal.apiKeyId;
+    const limit = principal.rateLimitPerMinute;
+    const leasing = this.feed.live;
+    const requests = leasing ? leaseSize(limit) : 1;
+    const epoch = this.feed.epoch;
+    const keyChanges = this.keyChanges;
+    const allowance: Allowance = { remaining: 0, exhausted: false, windowEndsAt: 0, pending: null };
+    const settled = countKeyRequests(this.pool, principal.organizationId, id, requests).then((counted) => {
+      const current = this.allowances.get(id) === allowance;
+      const unchanged = this.feed.live && this.feed.epoch === epoch && this.keyChanges === keyChanges;
+      if (current && !(counted && leasing && unchanged)) this.allowances.delete(id);
+      if (!counted) throw new IngestError('UNAUTHORIZED', 'this API key has been revoked');
+      // Requests of this count within the limit: the window held count - requests before it.
+      const granted = Math.max(0, Math.min(requests, limit - (counted.count - requests)));
+      allowance.remaining = Math.max(0, granted - 1);
+      allowance.exhausted = granted < requests;
+      allowance.windowEndsAt = this.now() + counted.msLeft;
+      if (granted === 0) throw rateLimited(principal, counted.msLeft);
+    });
+    if (leasing) {
+      const done = () => {
+        allowance.pending = null;
+      };
+      allowance.pending = settled.then(done, done);
+      this.allowances.delete(id);
+      this.allowances.set(id, allowance);
+      this.bound();
+    }
+    await settled;
+  }
+
+  private bound(): void {
+    if (this.allowances.size <= MAX_KEYS) return;
+    const now = this.now();
+    for (const [id, allowance] of this.allowances) {
+      if (!allowance.pending && allowance.windowEndsAt <= now) this.allowances.delete(id);
+    }
+    for (const [id, allowance] of this.allowances) {
+      if (this.allowances.size <= MAX_KEYS) break;
+      if (!allowance.pending) this.allowances.delete(id);
+    }
+  }
+}
+
+function rateLimited(principal: Principal, msLeft: number): IngestError {
+  const seconds = Math.max(1, Math.ceil(msLeft / 1000));
+  return new IngestError(
+    'RATE_LIMITED',
+    `rate limit of ${principal.rateLimitPerMinute} requests per minute exceeded; retry in ${seconds} s`,
+    { retryAfterSeconds: seconds, limit: principal.rateLimitPerMinute },
+  );
 }

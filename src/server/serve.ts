@@ -1,3 +1,4 @@
+import { ChangeFeed } from '../db/index.js';
 import type { IngestServices } from '../ingest/index.js';
 import type { Logger } from '../logger.js';
 import { createAdmission } from './admission.js';
@@ -33,6 +34,8 @@ export interface ServerOptions {
   /** 0 picks a free port. */
   port: number;
   log: Logger;
+  /** Bytes of serialized answers the read cache keeps (INGEST_READ_CACHE_SIZE); 0 turns it off. */
+  readCacheBytes?: number;
 }
 
 export interface RunningServer {
@@ -51,13 +54,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...options.services,
     admission: options.services.admission ?? createAdmission(CONCURRENT_INGESTS),
   };
+  const changes = new ChangeFeed(services.pool.options, options.log.child({ stage: 'changes' }));
+  await changes.start();
   const { app, uploads } = buildApp({
     services,
     maxUploadBytes: options.maxUploadBytes,
     ...(options.imports && { imports: options.imports }),
     log: options.log,
+    changes,
+    ...(options.readCacheBytes !== undefined && { readCacheBytes: options.readCacheBytes }),
   });
-  await app.listen({ host: options.host, port: options.port, backlog: LISTEN_BACKLOG });
+  try {
+    await app.listen({ host: options.host, port: options.port, backlog: LISTEN_BACKLOG });
+  } catch (err) {
+    await changes.close();
+    throw err;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -86,6 +98,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           await closed;
         } finally {
           for (const t of timers) clearTimeout(t);
+          await changes.close();
         }
         log.info('stopped');
       })();

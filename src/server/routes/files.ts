@@ -4,11 +4,13 @@ import { getFile, listFilesPage, listReadyFileMetrics, withTenant } from '../../
 import { IngestError } from '../../errors.js';
 import { isUuid } from '../../ids.js';
 import { deleteFile, exportFile, fileDetail, fileSummary, getReadyFile } from '../../ingest/index.js';
-import { guard, principalOf, type RouteContext } from '../context.js';
+import { guard, principalFields, principalOf, type RouteContext } from '../context.js';
 import { decodeCursor, encodeCursor } from '../file-cursor.js';
 import { booleanParam, integerParam, type QueryParams, textParam } from '../query-params.js';
 
 const DEFAULT_PAGE = 50;
+/** What Fastify sends for a returned object; cached answers are sent as bytes with the same type. */
+const JSON_TYPE = 'application/json; charset=utf-8';
 const MAX_PAGE = 1000;
 
 interface FileParams {
@@ -17,20 +19,25 @@ interface FileParams {
 
 /**
  * The organization's files. Every lookup runs under its tenant context, so another organization's
- * file is exactly as absent as one that never existed: FILE_NOT_FOUND (404) either way.
+ * file is exactly as absent as one that never existed: FILE_NOT_FOUND (404) either way. The listing and
+ * the metrics are answered from the read cache when it holds them (see ReadCache).
  */
 export function fileRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { pool, store } = ctx.services;
 
   // Newest first, keyset-paginated: ?limit=1..1000 (default 50) and ?cursor=<nextCursor of the last page>.
-  app.get('/v1/files', { onRequest: guard(ctx, 'files:read') }, async (request) => {
+  app.get('/v1/files', { onRequest: guard(ctx, 'files:read') }, async (request, reply) => {
     const principal = principalOf(request);
     const query = request.query as QueryParams;
     const limit = integerParam(query, 'limit', 1, MAX_PAGE) ?? DEFAULT_PAGE;
     const cursor = textParam(query, 'cursor', 200);
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    const page = await listFilesPage(pool, principal.organizationId, { limit, ...(after && { after }) });
-    return { files: page.files.map(fileSummary), nextCursor: page.next ? encodeCursor(page.next) : null };
+    const org = principal.organizationId;
+    const body = await ctx.readCache.answer(`files ${org} ${limit} ${cursor ?? ''}`, org, null, async () => {
+      const page = await listFilesPage(pool, org, { limit, ...(after && { after }) });
+      return { files: page.files.map(fileSummary), nextCursor: page.next ? encodeCursor(page.next) : null };
+    });
+    return reply.type(JSON_TYPE).send(body);
   });
 
   app.get<{ Params: FileParams }>(
@@ -50,13 +57,18 @@ export function fileRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get<{ Params: FileParams }>(
     '/v1/files/:id/metrics',
     { onRequest: guard(ctx, 'files:read') },
-    async (request) => {
+    async (request, reply) => {
       const principal = principalOf(request);
       const { id } = request.params;
       if (!isUuid(id)) throw notFound(id);
-      const metrics = await listReadyFileMetrics(pool, principal.organizationId, id);
-      if (!metrics) throw notFound(id);
-      return { fileId: id, metrics };
+      const org = principal.organizationId;
+      // A ready file's metrics never change; the cache drops them when the file does (deleted, say).
+      const body = await ctx.readCache.answer(`metrics ${org} ${id}`, org, id.toLowerCase(), async () => {
+        const metrics = await listReadyFileMetrics(pool, org, id);
+        return metrics && { fileId: id, metrics };
+      });
+      if (!body) throw notFound(id);
+      return reply.type(JSON_TYPE).send(body);
     },
   );
 
@@ -75,7 +87,7 @@ export function fileRoutes(app: FastifyInstance, ctx: RouteContext): void {
         () => out.end(),
         (err: unknown) => {
           // Headers are gone: the client sees the body end early (a truncated chunked response).
-          request.log.warn({ err, fileId: id }, 'export failed while streaming');
+          request.log.warn({ err, fileId: id, ...principalFields(request) }, 'export failed while streaming');
           out.destroy(err as Error);
         },
       );
