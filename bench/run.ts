@@ -665,8 +665,13 @@ function printLoad(out: string[], load: LoadResults): void {
     'latency = request written (paced: request due) to response read, answered requests only; unanswered = still in flight when the run ended; server CPU = user+system of the server process / wall / cores; load avg = 1-minute, start -> end of the run.',
   );
   out.push('');
-  out.push(loadTable(load.rows));
+  out.push(loadTable(load.firstReads ? [load.firstReads, ...load.rows] : load.rows));
   out.push('');
+  if (load.firstReads) {
+    out.push(
+      `first row: every seeded file's metrics read once (from the database; the server then keeps them), not a target run; the target runs below it read a warm cache.`,
+    );
+  }
   const target = load.readP99TargetMs;
   for (const row of load.rows.filter((r) => r.mbPerSecond === null)) {
     const how = row.rate === null ? 'saturated' : `paced at ${row.rate} req/s`;
