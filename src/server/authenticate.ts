@@ -19,28 +19,17 @@ const NO_KEY_HASH = hashSecret('no such key');
 
 /**
  * Authenticates `Authorization: Bearer ik_<prefix>_<secret>`, from `cache` when the key verified
- * recently (see AuthCache: the caller must then count the request, which checks revocation). Missing,
- * malformed, unknown and wrong keys are all UNAUTHORIZED; only a key whose secret matched learns that
- * it was revoked.
+ * recently (see AuthCache). Missing, malformed, unknown and wrong keys are all UNAUTHORIZED; only a key
+ * whose secret matched learns that it was revoked.
  */
 export async function authenticate(
   pool: pg.Pool,
   authorization: string | undefined,
   cache?: AuthCache,
 ): Promise<Principal> {
-  if (!authorization) {
-    throw new IngestError('UNAUTHORIZED', 'an API key is required: Authorization: Bearer <key>');
-  }
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  const parsed = match ? parseApiKey(match[1]!) : null;
-  if (!parsed) {
-    throw new IngestError(
-      'UNAUTHORIZED',
-      'malformed API key: expected Authorization: Bearer ik_<prefix>_<secret>',
-    );
-  }
-  const cached = cache?.get(parsed.prefix);
-  if (cached && secretMatches(parsed.secret, cached.secretSha256)) return cached.principal;
+  const parsed = parseAuthorization(authorization);
+  const cached = cache && cachedPrincipal(parsed, cache);
+  if (cached) return cached;
   const found = await withAppRole(pool, (db) => findApiKeyByPrefix(db, parsed.prefix));
   const matches = secretMatches(parsed.secret, found?.secretSha256 ?? NO_KEY_HASH);
   if (!found || !matches) throw new IngestError('UNAUTHORIZED', 'invalid API key');
@@ -54,6 +43,31 @@ export async function authenticate(
   };
   cache?.set(parsed.prefix, found.secretSha256, principal);
   return principal;
+}
+
+/** The key of `Authorization: Bearer <key>`, split; UNAUTHORIZED when missing or malformed. */
+export function parseAuthorization(authorization: string | undefined): { prefix: string; secret: string } {
+  if (!authorization) {
+    throw new IngestError('UNAUTHORIZED', 'an API key is required: Authorization: Bearer <key>');
+  }
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  const parsed = match ? parseApiKey(match[1]!) : null;
+  if (!parsed) {
+    throw new IngestError(
+      'UNAUTHORIZED',
+      'malformed API key: expected Authorization: Bearer ik_<prefix>_<secret>',
+    );
+  }
+  return parsed;
+}
+
+/** The principal of a key `cache` holds whose secret matches; undefined otherwise (ask the database). */
+export function cachedPrincipal(
+  key: { prefix: string; secret: string },
+  cache: AuthCache,
+): Principal | undefined {
+  const cached = cache.get(key.prefix);
+  return cached && secretMatches(key.secret, cached.secretSha256) ? cached.principal : undefined;
 }
 
 /** FORBIDDEN unless the key carries `scope`. */

@@ -49,6 +49,18 @@ export class RateLimiter implements ChangeSubscriber {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * Takes one request from the key's lease without waiting: false when that needs PostgreSQL (no
+   * lease, a count in flight, the window over or its limit reached); `enforce` then decides.
+   */
+  take(principal: Principal): boolean {
+    const allowance = this.allowances.get(principal.apiKeyId);
+    if (!allowance || allowance.pending || allowance.remaining === 0) return false;
+    if (allowance.windowEndsAt <= this.now()) return false;
+    allowance.remaining--;
+    return true;
+  }
+
   async enforce(principal: Principal): Promise<void> {
     const id = principal.apiKeyId;
     for (;;) {
