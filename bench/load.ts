@@ -12,19 +12,20 @@
  * before anything is timed. Latencies are autocannon's: from writing the request to the last byte of
  * the response, for responses that completed within the run.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon, { type AutocannonOptions, type AutocannonResult } from 'autocannon';
 import type pg from 'pg';
 import type { Services } from '../src/ingest/index.js';
+import { packageRoot } from '../src/paths.js';
 import { createApiKey, type Scope } from '../src/server/index.js';
 import { ensureFixture, Prng } from './generate-fixture.js';
 import type { BenchOrganizations } from './organizations.js';
 import { type PacedLoadResult, pacedLoad, percentile } from './paced-load.js';
 import { seedFiles } from './seed-files.js';
-import { startServerProcess } from './server-process.js';
+import { type ServerProcess, startListeningProcess, startServerProcess } from './server-process.js';
 
 const MiB = 1024 * 1024;
 
@@ -117,6 +118,11 @@ export interface LoadResults {
    * the target. Absent in results written before it existed.
    */
   firstReads?: LoadRow;
+  /**
+   * The saturated reads again, against bench/constant-server.ts answering a real answer's bytes: what
+   * this machine and load generator allow for that answer at all. Absent before it existed.
+   */
+  ceilings?: LoadRow[];
   readP99TargetMs: number;
   /** Whether every read run's p99 was under the target with no errors, saturated runs included. */
   readTargetMet: boolean;
@@ -168,6 +174,7 @@ export async function runLoad(ctx: LoadContext, options: LoadOptions): Promise<L
   const rows: LoadRow[] = [];
   let peakRssBytes: number | null = null;
   let firstReads: LoadRow | undefined;
+  const ceilings: LoadRow[] = [];
   try {
     const rng = new Prng(options.seed);
     const ids = seeded.fileIds;
@@ -180,15 +187,20 @@ export async function runLoad(ctx: LoadContext, options: LoadOptions): Promise<L
       }),
     };
     const listPath = `/v1/files?limit=${options.pageLimit}`;
-    const run = async (name: string, cannon: Omit<AutocannonOptions, 'url'>, bodyBytes?: number) => {
+    const run = async (
+      name: string,
+      cannon: Omit<AutocannonOptions, 'url'>,
+      bodyBytes?: number,
+      target: ServerProcess = server,
+    ) => {
       note(
         `  ${name}: ${cannon.connections} connections, ${cannon.amount ? `${cannon.amount} requests` : `${cannon.duration} s`}...`,
       );
       await settle();
-      const cpuBefore = await server.cpuSeconds();
+      const cpuBefore = await target.cpuSeconds();
       const loadBefore = loadavg()[0]!;
-      const result = await autocannon({ url: server.url, ...cannon });
-      const cpuAfter = await server.cpuSeconds();
+      const result = await autocannon({ url: target.url, ...cannon });
+      const cpuAfter = await target.cpuSeconds();
       const row = toRow(name, result, {
         bodyBytes,
         cpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
@@ -273,6 +285,36 @@ export async function runLoad(ctx: LoadContext, options: LoadOptions): Promise<L
     );
     rows.push(await paced(`GET /v1/files?limit=${options.pageLimit}`, () => listPath));
 
+    note('load: the same saturated reads of a constant answer from plain node:http (machine ceiling)...');
+    for (const [name, path] of [
+      ['metrics', `/v1/files/${ids[0]}/metrics`],
+      ['listing', listPath],
+    ] as const) {
+      const answer = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${readKey}` } });
+      if (answer.status !== 200) throw new Error(`GET ${path} answered ${answer.status}`);
+      const body = Buffer.from(await answer.arrayBuffer());
+      const bodyPath = join(tmpdir(), `ingest-bench-answer-${process.pid}.json`);
+      await writeFile(bodyPath, body);
+      const constant = await startListeningProcess(
+        [join(packageRoot(), 'dist/bench/constant-server.js'), bodyPath],
+        {},
+        `${logPath}.constant`,
+      );
+      try {
+        ceilings.push(
+          await run(
+            `constant ${name} answer (${(body.length / 1024).toFixed(1)} KB), node:http`,
+            { connections: options.readConnections, duration: options.readSeconds, timeout: 60 },
+            undefined,
+            constant,
+          ),
+        );
+      } finally {
+        await constant.stop();
+        await rm(bodyPath, { force: true });
+      }
+    }
+
     note('load: uploads...');
     rows.push(
       await run(
@@ -313,6 +355,7 @@ export async function runLoad(ctx: LoadContext, options: LoadOptions): Promise<L
     server: { mode: 'child process', logLevel, peakRssBytes },
     seeded: { files: seeded.fileIds.length, metricRows: seeded.metricRows, seconds: seeded.seconds },
     ...(firstReads && { firstReads }),
+    ceilings,
     uploadBodyBytes: bodies.bytes,
     uploadsStored: stored.rows[0]!.n,
     rows,

@@ -671,6 +671,15 @@ function printLoad(out: string[], load: LoadResults): void {
     out.push(
       `first row: every seeded file's metrics read once (from the database; the server then keeps them), not a target run; the target runs below it read a warm cache.`,
     );
+    out.push('');
+  }
+  if (load.ceilings && load.ceilings.length > 0) {
+    out.push(
+      "The machine ceiling: the same saturated reads against a plain node:http server answering a real answer's bytes, with no routing, authentication, cache or logging (bench/constant-server.ts):",
+    );
+    out.push('');
+    out.push(loadTable(load.ceilings));
+    out.push('');
   }
   const target = load.readP99TargetMs;
   for (const row of load.rows.filter((r) => r.mbPerSecond === null)) {

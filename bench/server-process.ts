@@ -29,7 +29,20 @@ export interface ServerProcess {
  * Starts `ingest serve --port 0` with `env` added to this process's environment and waits for its
  * "listening on" line. The server's structured logs (stderr) go to `logPath`.
  */
-export async function startServerProcess(
+export function startServerProcess(env: Record<string, string>, logPath: string): Promise<ServerProcess> {
+  return startListeningProcess(
+    [join(packageRoot(), 'dist/src/cli/main.js'), 'serve', '--port', '0', '--grace', '5'],
+    env,
+    logPath,
+  );
+}
+
+/**
+ * Starts `node <args>` with `env` added to this process's environment and waits for the "listening on
+ * <url>" line it prints on stdout. Its stderr goes to `logPath`.
+ */
+export async function startListeningProcess(
+  args: string[],
   env: Record<string, string>,
   logPath: string,
 ): Promise<ServerProcess> {
@@ -38,11 +51,11 @@ export async function startServerProcess(
   const logFd = openSync(logPath, 'w');
   let child: ChildProcess;
   try {
-    child = spawn(
-      process.execPath,
-      [join(packageRoot(), 'dist/src/cli/main.js'), 'serve', '--port', '0', '--grace', '5'],
-      { cwd: packageRoot(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', logFd] },
-    );
+    child = spawn(process.execPath, args, {
+      cwd: packageRoot(),
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', logFd],
+    });
   } finally {
     closeSync(logFd);
   }
