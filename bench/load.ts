@@ -286,9 +286,11 @@ export async function runLoad(ctx: LoadContext, options: LoadOptions): Promise<L
     rows.push(await paced(`GET /v1/files?limit=${options.pageLimit}`, () => listPath));
 
     note('load: the same saturated reads of a constant answer from plain node:http (machine ceiling)...');
-    for (const [name, path] of [
-      ['metrics', `/v1/files/${ids[0]}/metrics`],
-      ['listing', listPath],
+    // The same requests as the server's runs (the metrics ones built per request with a random id), so
+    // the load generator's own cost is the same too.
+    for (const [name, path, request] of [
+      ['metrics', `/v1/files/${ids[0]}/metrics`, metricsRequest],
+      ['listing', listPath, listRequest],
     ] as const) {
       const answer = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${readKey}` } });
       if (answer.status !== 200) throw new Error(`GET ${path} answered ${answer.status}`);
@@ -304,7 +306,12 @@ export async function runLoad(ctx: LoadContext, options: LoadOptions): Promise<L
         ceilings.push(
           await run(
             `constant ${name} answer (${(body.length / 1024).toFixed(1)} KB), node:http`,
-            { connections: options.readConnections, duration: options.readSeconds, timeout: 60 },
+            {
+              connections: options.readConnections,
+              duration: options.readSeconds,
+              timeout: 60,
+              requests: [request],
+            },
             undefined,
             constant,
           ),
