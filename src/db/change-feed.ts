@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 
@@ -33,7 +34,9 @@ const CHANNELS: Record<string, Change['kind']> = {
   ingest_api_key_changes: 'apiKey',
 };
 
-/** How often the idle connection is probed, and how long a probe may take before it counts as lost. */
+/** Where the probes' notifications go. */
+const PROBE_CHANNEL = 'ingest_change_feed_probe';
+/** How often delivery is probed, and how long a probe may take before the connection counts as lost. */
 const PROBE_EVERY_MS = 10_000;
 const PROBE_TIMEOUT_MS = 5_000;
 const RETRY_MIN_MS = 500;
@@ -45,8 +48,10 @@ const RETRY_MAX_MS = 30_000;
  * listening connection, whichever process made the change.
  *
  * While the connection is down nothing is delivered, so the feed is not `live` and subscribers are
- * reset both when it goes down and when it comes back. The connection is probed every 10 s, so one that
- * died silently (no RST) is noticed; it is then re-made with backoff (0.5 s doubling to 30 s).
+ * reset both when it goes down and when it comes back. Delivery itself is probed when the connection
+ * is made and every 10 s after (a notification sent over another connection must arrive within 5 s),
+ * so a connection that died silently, or a proxy that accepts LISTEN but delivers nothing, is noticed;
+ * the connection is then re-made with backoff (0.5 s doubling to 30 s).
  */
 export class ChangeFeed implements ChangeFeedState {
   private client: pg.Client | null = null;
@@ -58,8 +63,15 @@ export class ChangeFeed implements ChangeFeedState {
   private retryTimer: NodeJS.Timeout | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
 
+  private readonly probes = new Map<string, () => void>();
+
+  /**
+   * `config` opens the listening connection; `notify` sends a notification over another connection
+   * (a pool's), for the probes.
+   */
   constructor(
     private readonly config: pg.ClientConfig,
+    private readonly notify: (channel: string, payload: string) => Promise<unknown>,
     private readonly log: Logger,
   ) {}
 
@@ -100,16 +112,18 @@ export class ChangeFeed implements ChangeFeedState {
     client.on('notification', (message) => this.deliver(message));
     try {
       await client.connect();
-      await client.query(
-        Object.keys(CHANNELS)
-          .map((channel) => `LISTEN ${channel}`)
-          .join('; '),
-      );
+      await client.query([...Object.keys(CHANNELS), PROBE_CHANNEL].map((c) => `LISTEN ${c}`).join('; '));
+      // LISTEN succeeds through a transaction-pooling proxy too, which then delivers nothing: only a
+      // notification that arrived proves the feed works.
+      await this.roundTrip();
     } catch (err) {
       client.removeAllListeners('end');
       client.on('error', () => undefined);
       await client.end().catch(() => undefined);
-      this.log.warn({ err, retryMs: this.retryMs }, 'change feed: cannot listen; answering uncached');
+      this.log.warn(
+        { err, retryMs: this.retryMs },
+        'change feed: not receiving notifications; answering uncached',
+      );
       this.scheduleRetry();
       return;
     }
@@ -122,21 +136,39 @@ export class ChangeFeed implements ChangeFeedState {
     this.epochCount++;
     this.resetSubscribers();
     this.isLive = true;
-    this.probeTimer = setInterval(() => this.probe(client), PROBE_EVERY_MS).unref();
+    this.probeTimer = setInterval(() => {
+      this.roundTrip().catch((err: unknown) => this.lost(client, err as Error));
+    }, PROBE_EVERY_MS).unref();
     this.log.info('change feed: listening');
   }
 
-  private probe(client: pg.Client): void {
+  /**
+   * Sends a notification from another connection (`notify`) and waits for it to arrive here: a
+   * connection that died silently, or one that a proxy stopped delivering to, fails within the timeout.
+   */
+  private async roundTrip(): Promise<void> {
+    const token = randomUUID();
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('change feed probe timed out')), PROBE_TIMEOUT_MS);
+    const arrived = new Promise<void>((resolve, reject) => {
+      this.probes.set(token, resolve);
+      timer = setTimeout(
+        () => reject(new Error(`no notification arrived within ${PROBE_TIMEOUT_MS} ms`)),
+        PROBE_TIMEOUT_MS,
+      );
     });
-    Promise.race([client.query('SELECT 1'), timedOut])
-      .catch((err: unknown) => this.lost(client, err as Error))
-      .finally(() => clearTimeout(timer));
+    try {
+      await Promise.all([this.notify(PROBE_CHANNEL, token), arrived]);
+    } finally {
+      clearTimeout(timer);
+      this.probes.delete(token);
+    }
   }
 
   private deliver(message: pg.Notification): void {
+    if (message.channel === PROBE_CHANNEL) {
+      this.probes.get(message.payload ?? '')?.();
+      return;
+    }
     const kind = CHANNELS[message.channel];
     const [organizationId, id] = (message.payload ?? '').split(' ');
     if (!kind || !organizationId || !id) {

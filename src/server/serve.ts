@@ -54,7 +54,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...options.services,
     admission: options.services.admission ?? createAdmission(CONCURRENT_INGESTS),
   };
-  const changes = new ChangeFeed(services.pool.options, options.log.child({ stage: 'changes' }));
+  const changes = new ChangeFeed(
+    services.pool.options,
+    (channel, payload) => services.pool.query('SELECT pg_notify($1, $2)', [channel, payload]),
+    options.log.child({ stage: 'changes' }),
+  );
   await changes.start();
   const { app, uploads } = buildApp({
     services,
