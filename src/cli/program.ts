@@ -148,6 +148,15 @@ Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL, INGEST_S3_BUCKET (see 
       parseIntegerOption(0, 3600),
       30,
     )
+    .addHelpText(
+      'after',
+      `
+Environment (besides DATABASE_URL and the rest of the CLI's):
+  INGEST_LOG_LEVEL         log level of the JSON lines on stderr, one per request (default info)
+  INGEST_MAX_UPLOAD_BYTES  largest upload accepted (default 10GB)
+  INGEST_READ_CACHE_SIZE   memory for cached metrics and listing answers (default 256MB; 0: off)
+  INGEST_S3_IMPORT_BUCKETS buckets POST /v1/files/import may read, comma-separated (default: none)`,
+    )
     .action(async (options: { port: number; host: string; grace: number }) => {
       await serveCommand(options, signal);
       setExitCode(EXIT.ok);
