@@ -34,11 +34,14 @@ const CHANNELS: Record<string, Change['kind']> = {
   ingest_api_key_changes: 'apiKey',
 };
 
-/** Where the probes' notifications go. */
-const PROBE_CHANNEL = 'ingest_change_feed_probe';
-/** How often delivery is probed, and how long a probe may take before the connection counts as lost. */
-const PROBE_EVERY_MS = 10_000;
+/** How often the connection proves it delivers: a notification it sends itself must come back. */
+const PROBE_EVERY_MS = 1_000;
+/** With no probe back for this long the feed is not live (caches step aside, nothing is reset yet). */
+const FRESH_FOR_MS = 3_000;
+/** A probe not back after this long: the connection is lost (reset, and made anew). */
 const PROBE_TIMEOUT_MS = 5_000;
+/** Connecting, listening and the first probe (sent from another connection) together. */
+const CONNECT_TIMEOUT_MS = 10_000;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
@@ -47,36 +50,48 @@ const RETRY_MAX_MS = 30_000;
  * them to subscribers. PostgreSQL delivers a notification only when its transaction commits, to every
  * listening connection, whichever process made the change.
  *
- * While the connection is down nothing is delivered, so the feed is not `live` and subscribers are
- * reset both when it goes down and when it comes back. Delivery itself is probed when the connection
- * is made and every 10 s after (a notification sent over another connection must arrive within 5 s),
- * so a connection that died silently, or a proxy that accepts LISTEN but delivers nothing, is noticed;
- * the connection is then re-made with backoff (0.5 s doubling to 30 s).
+ * The feed is `live` only while it can show that notifications reach it:
+ * - when the connection is made, a notification sent over another connection (`notify`, the pool's)
+ *   must arrive within 5 s; a proxy that accepts LISTEN but delivers nothing (PgBouncer in transaction
+ *   mode) never gets past this;
+ * - then every second the connection notifies itself; with none back for 3 s the feed is not live
+ *   (a connection that died silently stops being trusted within 3 s), and with one outstanding for 5 s
+ *   the connection counts as lost.
+ * Subscribers are reset whenever the feed goes down and when it comes back up, and the connection is
+ * made anew with backoff (0.5 s doubling to 30 s).
  */
 export class ChangeFeed implements ChangeFeedState {
   private client: pg.Client | null = null;
+  /** A connection being made, not yet trusted. */
+  private connecting: pg.Client | null = null;
   private subscribers: ChangeSubscriber[] = [];
-  private isLive = false;
+  private connected = false;
+  private confirmedAt = Number.NEGATIVE_INFINITY;
   private epochCount = 0;
   private closed = false;
   private retryMs = RETRY_MIN_MS;
   private retryTimer: NodeJS.Timeout | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
-
-  private readonly probes = new Map<string, () => void>();
+  /** The self-probe in flight: its token and when it was sent. */
+  private outstanding: { token: string; sentAt: number } | null = null;
+  /** Probes from another connection being waited for, by token. */
+  private readonly awaited = new Map<string, () => void>();
+  /** This feed's own probe channel, so no other process's probes reach it. */
+  private readonly probeChannel = `ingest_change_probe_${randomUUID().replaceAll('-', '')}`;
 
   /**
    * `config` opens the listening connection; `notify` sends a notification over another connection
-   * (a pool's), for the probes.
+   * (a pool's), for the probe when the connection is made.
    */
   constructor(
     private readonly config: pg.ClientConfig,
     private readonly notify: (channel: string, payload: string) => Promise<unknown>,
     private readonly log: Logger,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   get live(): boolean {
-    return this.isLive;
+    return this.connected && this.now() - this.confirmedAt < FRESH_FOR_MS;
   }
 
   get epoch(): number {
@@ -88,8 +103,8 @@ export class ChangeFeed implements ChangeFeedState {
   }
 
   /**
-   * Connects and starts listening. Resolves whether or not the first attempt worked: without the feed
-   * the server still answers every request, from the database.
+   * Connects and starts listening. Resolves once the first attempt worked or failed (within 10 s):
+   * without the feed the server still answers every request, from the database.
    */
   async start(): Promise<void> {
     await this.connect();
@@ -98,34 +113,49 @@ export class ChangeFeed implements ChangeFeedState {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retryTimer);
-    clearInterval(this.probeTimer);
+    const pending = this.connecting;
     const client = this.client;
     this.goDown();
-    await client?.end().catch(() => undefined);
+    // Ending a connection being made fails its pending steps at once; connect() then gives up quietly.
+    await Promise.all([pending?.end().catch(() => undefined), client?.end().catch(() => undefined)]);
   }
 
   private async connect(): Promise<void> {
     if (this.closed) return;
     const client = new pg.Client({ ...this.config, application_name: 'ingest-changes', keepAlive: true });
-    client.on('error', (err) => this.lost(client, err));
-    client.on('end', () => this.lost(client));
+    let failure: Error | undefined;
+    const fail = (err: Error) => {
+      if (client === this.client) this.lost(client, err);
+      else failure ??= err;
+    };
+    client.on('error', fail);
+    client.on('end', () => fail(new Error('connection ended')));
     client.on('notification', (message) => this.deliver(message));
+    this.connecting = client;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await client.connect();
-      await client.query([...Object.keys(CHANNELS), PROBE_CHANNEL].map((c) => `LISTEN ${c}`).join('; '));
-      // LISTEN succeeds through a transaction-pooling proxy too, which then delivers nothing: only a
-      // notification that arrived proves the feed works.
-      await this.roundTrip();
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`not listening after ${CONNECT_TIMEOUT_MS} ms`));
+          client.end().catch(() => undefined);
+        }, CONNECT_TIMEOUT_MS);
+      });
+      await Promise.race([this.listen(client), timedOut]);
+      if (failure) throw failure;
     } catch (err) {
       client.removeAllListeners('end');
       client.on('error', () => undefined);
       await client.end().catch(() => undefined);
+      if (this.closed) return;
       this.log.warn(
         { err, retryMs: this.retryMs },
         'change feed: not receiving notifications; answering uncached',
       );
       this.scheduleRetry();
       return;
+    } finally {
+      clearTimeout(timer);
+      if (this.connecting === client) this.connecting = null;
     }
     if (this.closed) {
       await client.end().catch(() => undefined);
@@ -135,50 +165,81 @@ export class ChangeFeed implements ChangeFeedState {
     this.retryMs = RETRY_MIN_MS;
     this.epochCount++;
     this.resetSubscribers();
-    this.isLive = true;
-    this.probeTimer = setInterval(() => {
-      this.roundTrip().catch((err: unknown) => this.lost(client, err as Error));
-    }, PROBE_EVERY_MS).unref();
+    this.connected = true;
+    this.confirmedAt = this.now();
+    this.probeTimer = setInterval(() => this.probe(client), PROBE_EVERY_MS).unref();
     this.log.info('change feed: listening');
   }
 
-  /**
-   * Sends a notification from another connection (`notify`) and waits for it to arrive here: a
-   * connection that died silently, or one that a proxy stopped delivering to, fails within the timeout.
-   */
-  private async roundTrip(): Promise<void> {
+  /** LISTEN on every channel, then wait for a notification sent from another connection. */
+  private async listen(client: pg.Client): Promise<void> {
+    await client.connect();
+    const channels = [...Object.keys(CHANNELS), this.probeChannel];
+    await client.query(channels.map((c) => `LISTEN ${c}`).join('; '));
     const token = randomUUID();
     let timer: NodeJS.Timeout | undefined;
-    const arrived = new Promise<void>((resolve, reject) => {
-      this.probes.set(token, resolve);
-      timer = setTimeout(
-        () => reject(new Error(`no notification arrived within ${PROBE_TIMEOUT_MS} ms`)),
-        PROBE_TIMEOUT_MS,
-      );
-    });
+    const arrived = new Promise<void>((resolve) => this.awaited.set(token, resolve));
     try {
-      await Promise.all([this.notify(PROBE_CHANNEL, token), arrived]);
+      await this.notify(this.probeChannel, token);
+      // Timed from when the notification was sent, not from when the pool had a connection for it.
+      await Promise.race([
+        arrived,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`a notification sent to it did not arrive within ${PROBE_TIMEOUT_MS} ms`)),
+            PROBE_TIMEOUT_MS,
+          );
+        }),
+      ]);
     } finally {
       clearTimeout(timer);
-      this.probes.delete(token);
+      this.awaited.delete(token);
     }
   }
 
+  /** Sends the next self-probe, or declares the connection lost when the last one never came back. */
+  private probe(client: pg.Client): void {
+    if (client !== this.client) return;
+    if (this.outstanding) {
+      if (this.now() - this.outstanding.sentAt >= PROBE_TIMEOUT_MS) {
+        this.lost(client, new Error(`no probe back within ${PROBE_TIMEOUT_MS} ms`));
+      }
+      return;
+    }
+    const token = randomUUID();
+    this.outstanding = { token, sentAt: this.now() };
+    client
+      .query('SELECT pg_notify($1, $2)', [this.probeChannel, token])
+      .catch((err: unknown) => this.lost(client, err as Error));
+  }
+
   private deliver(message: pg.Notification): void {
-    if (message.channel === PROBE_CHANNEL) {
-      this.probes.get(message.payload ?? '')?.();
+    const payload = message.payload ?? '';
+    if (message.channel === this.probeChannel) {
+      if (this.outstanding?.token === payload) {
+        this.outstanding = null;
+        this.confirmedAt = this.now();
+      }
+      this.awaited.get(payload)?.();
       return;
     }
     const kind = CHANNELS[message.channel];
-    const [organizationId, id] = (message.payload ?? '').split(' ');
+    const [organizationId, id] = payload.split(' ');
     if (!kind || !organizationId || !id) {
       this.log.warn({ channel: message.channel }, 'change feed: unexpected notification ignored');
       return;
     }
-    for (const subscriber of this.subscribers) subscriber.change({ kind, organizationId, id });
+    try {
+      for (const subscriber of this.subscribers) subscriber.change({ kind, organizationId, id });
+    } catch (err) {
+      // A subscriber that missed a change may hold stale answers: everyone forgets everything.
+      this.log.error({ err }, 'change feed: a subscriber failed on a change; resetting all');
+      this.epochCount++;
+      this.resetSubscribers();
+    }
   }
 
-  /** The connection failed or ended: stop trusting caches, and listen again. */
+  /** The connection failed, ended or stopped delivering: stop trusting caches, and listen again. */
   private lost(client: pg.Client, err?: Error): void {
     if (client !== this.client) return;
     this.goDown();
@@ -194,8 +255,9 @@ export class ChangeFeed implements ChangeFeedState {
   private goDown(): void {
     clearInterval(this.probeTimer);
     this.client = null;
-    if (!this.isLive) return;
-    this.isLive = false;
+    this.outstanding = null;
+    if (!this.connected) return;
+    this.connected = false;
     this.epochCount++;
     this.resetSubscribers();
   }
@@ -207,6 +269,12 @@ export class ChangeFeed implements ChangeFeedState {
   }
 
   private resetSubscribers(): void {
-    for (const subscriber of this.subscribers) subscriber.reset();
+    for (const subscriber of this.subscribers) {
+      try {
+        subscriber.reset();
+      } catch (err) {
+        this.log.error({ err }, 'change feed: a subscriber failed to reset');
+      }
+    }
   }
 }
