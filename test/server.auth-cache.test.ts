@@ -32,13 +32,33 @@ describe('AuthCache', () => {
       rateLimitPerMinute: 1,
     });
     const hash = Buffer.alloc(32);
-    cache.set('a', hash, principal('a'));
-    cache.set('b', hash, principal('b'));
-    cache.set('c', hash, principal('c'));
+    cache.set('a', hash, principal('a'), cache.begin());
+    cache.set('b', hash, principal('b'), cache.begin());
+    cache.set('c', hash, principal('c'), cache.begin());
     expect(cache.get('a')).toBeUndefined();
     expect(cache.get('b')?.principal.apiKeyId).toBe('b');
     now = 1000;
     expect(cache.get('c')).toBeUndefined();
     expect(cache.size).toBe(1);
+  });
+
+  it('keeps no key read while a key changed, and drops a changed key', () => {
+    const cache = new AuthCache();
+    const principal = {
+      apiKeyId: 'k',
+      organizationId: 'o',
+      organizationSlug: 'o',
+      scopes: [],
+      rateLimitPerMinute: 1,
+    };
+    const hash = Buffer.alloc(32);
+    const before = cache.begin();
+    cache.change({ kind: 'apiKey', organizationId: 'o', id: 'other' });
+    cache.set('p', hash, principal, before);
+    expect(cache.get('p')).toBeUndefined();
+    cache.set('p', hash, principal, cache.begin());
+    expect(cache.get('p')).toBeDefined();
+    cache.change({ kind: 'apiKey', organizationId: 'o', id: 'k' });
+    expect(cache.get('p')).toBeUndefined();
   });
 });

@@ -22,6 +22,8 @@ interface Entry {
  */
 export class AuthCache implements ChangeSubscriber {
   private readonly entries = new Map<string, Entry>();
+  /** Key changes heard of so far. */
+  private changes = 0;
 
   constructor(
     private readonly ttlMs = AUTH_CACHE_TTL_MS,
@@ -40,7 +42,14 @@ export class AuthCache implements ChangeSubscriber {
     return entry;
   }
 
-  set(prefix: string, secretSha256: Buffer, principal: Principal): void {
+  /** Taken before looking a key up, and handed to `set` with what was found. */
+  begin(): number {
+    return this.changes;
+  }
+
+  /** Keeps a verified key, unless a key changed since `token` (what was read may be outdated). */
+  set(prefix: string, secretSha256: Buffer, principal: Principal, token: number): void {
+    if (token !== this.changes) return;
     this.entries.delete(prefix);
     if (this.entries.size >= this.maxKeys) {
       const oldest = this.entries.keys().next();
@@ -51,12 +60,14 @@ export class AuthCache implements ChangeSubscriber {
 
   change(change: Change): void {
     if (change.kind !== 'apiKey') return;
+    this.changes++;
     for (const [prefix, entry] of this.entries) {
       if (entry.principal.apiKeyId === change.id) this.entries.delete(prefix);
     }
   }
 
   reset(): void {
+    this.changes++;
     this.entries.clear();
   }
 

@@ -30,6 +30,7 @@ export async function authenticate(
   const parsed = parseAuthorization(authorization);
   const cached = cache && cachedPrincipal(parsed, cache);
   if (cached) return cached;
+  const token = cache?.begin();
   const found = await withAppRole(pool, (db) => findApiKeyByPrefix(db, parsed.prefix));
   const matches = secretMatches(parsed.secret, found?.secretSha256 ?? NO_KEY_HASH);
   if (!found || !matches) throw new IngestError('UNAUTHORIZED', 'invalid API key');
@@ -41,7 +42,7 @@ export async function authenticate(
     scopes: found.scopes,
     rateLimitPerMinute: found.rateLimitPerMinute,
   };
-  cache?.set(parsed.prefix, found.secretSha256, principal);
+  if (token !== undefined) cache?.set(parsed.prefix, found.secretSha256, principal, token);
   return principal;
 }
 

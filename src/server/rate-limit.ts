@@ -21,7 +21,7 @@ interface Allowance {
   remaining: number;
   /** The window's limit is reached: refused here until the window ends. */
   exhausted: boolean;
-  /** Date.now() at which the counted window ends. */
+  /** now() at which the counted window ends. */
   windowEndsAt: number;
   /** A count in flight; requests wait for it instead of counting again. Resolves, never rejects. */
   pending: Promise<void> | null;
@@ -36,17 +36,16 @@ interface Allowance {
  * which this process then hands out without a round trip; a revocation reaches it as a notification
  * (milliseconds after it commits) and drops the lease. The sum over processes never exceeds the limit;
  * what a process leased and did not use by the window's end counts as used, so a key may get up to 1%
- * of its limit fewer requests per process and minute. While the feed is down, every request is counted
+ * of its limit fewer requests per process and minute. While the feed is not live, every request is counted
  * on its own, which also checks revocation on every request.
  */
 export class RateLimiter implements ChangeSubscriber {
   private readonly allowances = new Map<string, Allowance>();
-  private keyChanges = 0;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly feed: ChangeFeedState,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /**
@@ -54,6 +53,7 @@ export class RateLimiter implements ChangeSubscriber {
    * lease, a count in flight, the window over or its limit reached); `enforce` then decides.
    */
   take(principal: Principal): boolean {
+    if (!this.feed.live) return false;
     const allowance = this.allowances.get(principal.apiKeyId);
     if (!allowance || allowance.pending || allowance.remaining === 0) return false;
     if (allowance.windowEndsAt <= this.now()) return false;
@@ -63,6 +63,8 @@ export class RateLimiter implements ChangeSubscriber {
 
   async enforce(principal: Principal): Promise<void> {
     const id = principal.apiKeyId;
+    // Without the feed a revocation would go unheard: count every request, which checks it.
+    if (!this.feed.live) return this.count(principal);
     for (;;) {
       const allowance = this.allowances.get(id);
       if (allowance?.pending) {
@@ -81,14 +83,13 @@ export class RateLimiter implements ChangeSubscriber {
     }
   }
 
+  // A count in flight for a dropped allowance finds it gone and keeps nothing (see count()).
   change(change: Change): void {
     if (change.kind !== 'apiKey') return;
-    this.keyChanges++;
     this.allowances.delete(change.id);
   }
 
   reset(): void {
-    this.keyChanges++;
     this.allowances.clear();
   }
 
@@ -99,18 +100,19 @@ export class RateLimiter implements ChangeSubscriber {
     const leasing = this.feed.live;
     const requests = leasing ? leaseSize(limit) : 1;
     const epoch = this.feed.epoch;
-    const keyChanges = this.keyChanges;
+    // The window's end is reckoned from before the count was sent, so a lease never outlasts it.
+    const sentAt = this.now();
     const allowance: Allowance = { remaining: 0, exhausted: false, windowEndsAt: 0, pending: null };
     const settled = countKeyRequests(this.pool, principal.organizationId, id, requests).then((counted) => {
       const current = this.allowances.get(id) === allowance;
-      const unchanged = this.feed.live && this.feed.epoch === epoch && this.keyChanges === keyChanges;
+      const unchanged = this.feed.live && this.feed.epoch === epoch;
       if (current && !(counted && leasing && unchanged)) this.allowances.delete(id);
       if (!counted) throw new IngestError('UNAUTHORIZED', 'this API key has been revoked');
       // Requests of this count within the limit: the window held count - requests before it.
       const granted = Math.max(0, Math.min(requests, limit - (counted.count - requests)));
       allowance.remaining = Math.max(0, granted - 1);
       allowance.exhausted = granted < requests;
-      allowance.windowEndsAt = this.now() + counted.msLeft;
+      allowance.windowEndsAt = sentAt + counted.msLeft;
       if (granted === 0) throw rateLimited(principal, counted.msLeft);
     });
     if (leasing) {
