@@ -98,6 +98,10 @@ describe('read cache', () => {
     const fileId = await upload(owner.key, 'x,y\n1,2\n');
     expect(await rowCountMetric(owner.key, fileId)).toBe(1);
     expect(await rowCountMetric(owner.key, fileId)).toBe(1);
+    // However the id is spelled, one answer, with the id as PostgreSQL writes it.
+    const upper = await t.request(`/v1/files/${fileId.toUpperCase()}/metrics`, owner.key);
+    expect(upper.status).toBe(200);
+    expect((await json(upper)).fileId).toBe(fileId);
     const res = await t.request(`/v1/files/${fileId}/metrics`, other.key);
     expect(res.status).toBe(404);
     expect((await json(res)).error.code).toBe('FILE_NOT_FOUND');

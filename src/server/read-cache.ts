@@ -3,6 +3,9 @@ import type { Change, ChangeFeedState, ChangeSubscriber } from '../db/index.js';
 /** Default bound of the serialized answers kept (INGEST_READ_CACHE_SIZE). */
 export const DEFAULT_READ_CACHE_BYTES = 256 * 1024 * 1024;
 
+/** Heap an entry takes besides its body and key: the entry object, Map and Set slots, the Buffer object. */
+const ENTRY_OVERHEAD_BYTES = 320;
+
 /** Organizations whose last change is remembered exactly; older ones count as changed just now. */
 const REMEMBERED_ORGANIZATIONS = 100_000;
 
@@ -19,6 +22,8 @@ interface Entry {
   body: Buffer;
   /** Served since it was kept or last came round for eviction. */
   used: boolean;
+  /** Bytes charged against the bound: the body, the key (UTF-16) and the bookkeeping around them. */
+  cost: number;
 }
 
 /**
@@ -27,7 +32,7 @@ interface Entry {
  *
  * Correct only because the change feed tells it of every committed change to storage_meta.files:
  * - a file's change drops its own answers and every listing of its organization;
- * - nothing is kept, or served, while the feed is down (its `reset` also drops everything);
+ * - nothing is kept, or served, while the feed is not live (going down, it also resets: all dropped);
  * - an answer read from the database is kept only if neither its organization changed nor the feed
  *   went down since the read began (`begin` hands out a token). A change that committed while the read
  *   ran, but whose notification comes after the answer was kept, drops that answer on arrival.
@@ -64,12 +69,16 @@ export class ReadCache implements ChangeSubscriber {
     const token = this.begin();
     const value = await read();
     if (value === null || value === undefined) return null;
-    const body = Buffer.from(JSON.stringify(value));
+    const json = JSON.stringify(value);
+    // Memory of its own: a small Buffer.from() is a slice of a shared 8 KiB slab, which one kept answer
+    // would hold whole.
+    const body = Buffer.allocUnsafeSlow(Buffer.byteLength(json));
+    body.write(json);
     if (token) this.set(token, key, organizationId, fileId, body);
     return body;
   }
 
-  /** Null when nothing may be kept now (feed down, or the cache is off): read and answer uncached. */
+  /** Null when nothing may be kept now (feed not live, or the cache is off): read and answer uncached. */
   begin(): ReadToken | null {
     if (!this.feed.live || this.maxBytes === 0) return null;
     return { epoch: this.feed.epoch, sequence: this.sequence };
@@ -87,10 +96,11 @@ export class ReadCache implements ChangeSubscriber {
   set(token: ReadToken, key: string, organizationId: string, fileId: string | null, body: Buffer): void {
     if (!this.feed.live || this.feed.epoch !== token.epoch) return;
     if ((this.lastChange.get(organizationId) ?? this.forgottenUpTo) > token.sequence) return;
-    if (body.length > this.maxBytes / 8) return;
+    const cost = body.length + 2 * key.length + ENTRY_OVERHEAD_BYTES;
+    if (cost > this.maxBytes / 8) return;
     this.remove(key);
-    this.entries.set(key, { organizationId, fileId, body, used: false });
-    this.bytes += body.length;
+    this.entries.set(key, { organizationId, fileId, body, used: false, cost });
+    this.bytes += cost;
     const keys = this.keysByOrganization.get(organizationId) ?? new Set<string>();
     this.keysByOrganization.set(organizationId, keys);
     keys.add(key);
@@ -133,7 +143,7 @@ export class ReadCache implements ChangeSubscriber {
     this.bytes = 0;
   }
 
-  /** Bytes of the answers kept. */
+  /** Bytes charged for the answers kept (bodies, keys and bookkeeping). */
   get size(): number {
     return this.bytes;
   }
@@ -142,7 +152,7 @@ export class ReadCache implements ChangeSubscriber {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
-    this.bytes -= entry.body.length;
+    this.bytes -= entry.cost;
     const keys = this.keysByOrganization.get(entry.organizationId);
     keys?.delete(key);
     if (keys?.size === 0) this.keysByOrganization.delete(entry.organizationId);

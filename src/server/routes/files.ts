@@ -33,7 +33,9 @@ export function fileRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const cursor = textParam(query, 'cursor', 200);
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
     const org = principal.organizationId;
-    const body = await ctx.readCache.answer(`files ${org} ${limit} ${cursor ?? ''}`, org, null, async () => {
+    // Keyed by what the cursor means, not how it was spelled: one entry per page, however it is asked for.
+    const page = after ? `${BigInt(after.createdMicros)} ${after.id.toLowerCase()}` : '';
+    const body = await ctx.readCache.answer(`files ${org} ${limit} ${page}`, org, null, async () => {
       const page = await listFilesPage(pool, org, { limit, ...(after && { after }) });
       return { files: page.files.map(fileSummary), nextCursor: page.next ? encodeCursor(page.next) : null };
     });
@@ -59,11 +61,12 @@ export function fileRoutes(app: FastifyInstance, ctx: RouteContext): void {
     { onRequest: guard(ctx, 'files:read') },
     async (request, reply) => {
       const principal = principalOf(request);
-      const { id } = request.params;
-      if (!isUuid(id)) throw notFound(id);
+      if (!isUuid(request.params.id)) throw notFound(request.params.id);
+      // Ids are answered in lower case, as PostgreSQL writes them, however they were asked for.
+      const id = request.params.id.toLowerCase();
       const org = principal.organizationId;
       // A ready file's metrics never change; the cache drops them when the file does (deleted, say).
-      const body = await ctx.readCache.answer(`metrics ${org} ${id}`, org, id.toLowerCase(), async () => {
+      const body = await ctx.readCache.answer(`metrics ${org} ${id}`, org, id, async () => {
         const metrics = await listReadyFileMetrics(pool, org, id);
         return metrics && { fileId: id, metrics };
       });
