@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { ChangeFeed } from '../db/index.js';
 import type { IngestServices } from '../ingest/index.js';
 import type { Logger } from '../logger.js';
@@ -20,7 +20,7 @@ export interface AppOptions {
   /** Where `POST /v1/files/import` may read from; without it the endpoint answers 403. */
   imports?: ImportSettings;
   log: Logger;
-  /** Committed changes from PostgreSQL; the caches subscribe to it and keep nothing while it is down. */
+  /** Committed changes from PostgreSQL; the caches subscribe to it and keep nothing while it is not live. */
   changes: ChangeFeed;
   /** Bytes of serialized answers the read cache keeps (INGEST_READ_CACHE_SIZE); 0 turns it off. */
   readCacheBytes?: number;
@@ -40,7 +40,7 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     forceCloseConnections: 'idle',
     genReqId: () => randomUUID(),
     // One access line per request, written in onResponse below, instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
   const ctx: RouteContext = {
     services: options.services,

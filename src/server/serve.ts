@@ -59,7 +59,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     (channel, payload) => services.pool.query('SELECT pg_notify($1, $2)', [channel, payload]),
     options.log.child({ stage: 'changes' }),
   );
-  await changes.start();
   const { app, uploads } = buildApp({
     services,
     maxUploadBytes: options.maxUploadBytes,
@@ -69,6 +68,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.readCacheBytes !== undefined && { readCacheBytes: options.readCacheBytes }),
   });
   try {
+    await changes.start();
     await app.listen({ host: options.host, port: options.port, backlog: LISTEN_BACKLOG });
   } catch (err) {
     await changes.close();
