@@ -219,7 +219,10 @@ async function start(layout: EmbeddedLayout, mode: ServerState['mode'], log: Log
   } else if (!password) {
     throw new IngestError(
       'DATABASE_UNAVAILABLE',
-      `the embedded PostgreSQL in ${layout.dataDir} exists but its password file ${layout.passwordFile} is missing; restore it, or delete ${layout.link} to start with an empty database`,
+      `the embedded PostgreSQL in ${layout.dataDir} exists but its password file ${layout.passwordFile} is missing; restore it, or delete ${
+        // Running as root the data lives outside INGEST_HOME, which may have been deleted without it.
+        layout.dataDir === layout.link ? layout.link : `${layout.dataDir} (and ${layout.link} if it is there)`
+      } to start with an empty database`,
     );
   }
   const { pid, port } = await startServer(layout, binaries);
