@@ -50,19 +50,24 @@ export interface ImportSettings {
  * passes without waiting on anything (the common case of a busy dashboard).
  */
 export function guard(ctx: RouteContext, scope: Scope) {
-  const verify = async (request: FastifyRequest): Promise<void> => {
-    const principal = await authenticate(ctx.services.pool, request.headers.authorization, ctx.authCache);
+  const admit = (request: FastifyRequest, principal: Principal): void => {
     request.principal = principal;
-    await ctx.rateLimiter.enforce(principal);
     requireScope(principal, scope);
   };
+  // `cached`: the key as the auth cache already verified it, when it did.
+  const verify = async (request: FastifyRequest, cached: Principal | undefined): Promise<void> => {
+    const principal =
+      cached ?? (await authenticate(ctx.services.pool, request.headers.authorization, ctx.authCache));
+    request.principal = principal;
+    await ctx.rateLimiter.enforce(principal);
+    admit(request, principal);
+  };
   return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
-    let principal: Principal | undefined;
+    let cached: Principal | undefined;
     try {
-      principal = cachedPrincipal(parseAuthorization(request.headers.authorization), ctx.authCache);
-      if (principal && ctx.rateLimiter.take(principal)) {
-        request.principal = principal;
-        requireScope(principal, scope);
+      cached = cachedPrincipal(parseAuthorization(request.headers.authorization), ctx.authCache);
+      if (cached && ctx.rateLimiter.take(cached)) {
+        admit(request, cached);
         done();
         return;
       }
@@ -70,7 +75,7 @@ export function guard(ctx: RouteContext, scope: Scope) {
       done(err as Error);
       return;
     }
-    verify(request).then(() => done(), done);
+    verify(request, cached).then(() => done(), done);
   };
 }
 

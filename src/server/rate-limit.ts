@@ -66,19 +66,14 @@ export class RateLimiter implements ChangeSubscriber {
     // Without the feed a revocation would go unheard: count every request, which checks it.
     if (!this.feed.live) return this.count(principal);
     for (;;) {
+      if (this.take(principal)) return;
       const allowance = this.allowances.get(id);
       if (allowance?.pending) {
         await allowance.pending;
         continue;
       }
       const msLeft = allowance ? allowance.windowEndsAt - this.now() : 0;
-      if (allowance && msLeft > 0) {
-        if (allowance.remaining > 0) {
-          allowance.remaining--;
-          return;
-        }
-        if (allowance.exhausted) throw rateLimited(principal, msLeft);
-      }
+      if (allowance?.exhausted && msLeft > 0) throw rateLimited(principal, msLeft);
       return this.count(principal);
     }
   }
