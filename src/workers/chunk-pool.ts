@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { ResourceLimits } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { IngestError } from '../errors.js';
 import { LIMITS } from '../limits.js';
@@ -20,13 +19,7 @@ export function defaultThreads(): number {
   return availableParallelism();
 }
 
-export function createChunkPool(
-  options: {
-    threads?: number;
-    /** Heap limits of each worker; a worker that exceeds them dies and piscina starts a new one. */
-    resourceLimits?: ResourceLimits;
-  } = {},
-): ChunkPool {
+export function createChunkPool(options: { threads?: number } = {}): ChunkPool {
   const threads = options.threads ?? defaultThreads();
   // Worker threads need JavaScript: the built worker serves both the CLI and tests run from source.
   const filename = builtModule('workers/chunk-worker.js');
@@ -39,7 +32,7 @@ export function createChunkPool(
     maxThreads: threads,
     // Work is bounded by the pipeline's in-flight window; a crashed worker is replaced by piscina.
     idleTimeout: 30_000,
-    resourceLimits: options.resourceLimits ?? { maxYoungGenerationSizeMb: LIMITS.workerYoungGenerationMb },
+    resourceLimits: { maxYoungGenerationSizeMb: LIMITS.workerYoungGenerationMb },
   });
   return {
     threads,

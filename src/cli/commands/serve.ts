@@ -1,8 +1,7 @@
 import { once } from 'node:events';
-import { loadConfig } from '../../config.js';
-import { openServices } from '../../ingest/index.js';
 import { logger } from '../../logger.js';
 import { startServer } from '../../server/index.js';
+import { withServices } from '../context.js';
 
 export interface ServeOptions {
   port: number;
@@ -18,9 +17,8 @@ export interface ServeOptions {
 export async function serveCommand(options: ServeOptions, signal: AbortSignal): Promise<void> {
   // The CLI is quiet by default; a server logs requests unless INGEST_LOG_LEVEL says otherwise.
   if (!process.env.INGEST_LOG_LEVEL) logger.level = 'info';
-  const config = loadConfig();
-  const services = await openServices(config);
-  try {
+  await withServices(async (services) => {
+    const { config } = services;
     const server = await startServer({
       services,
       maxUploadBytes: config.maxUploadBytes,
@@ -33,7 +31,5 @@ export async function serveCommand(options: ServeOptions, signal: AbortSignal): 
     process.stdout.write(`ingest serve: listening on ${server.url}\n`);
     if (!signal.aborted) await once(signal, 'abort');
     await server.close(options.grace * 1000);
-  } finally {
-    await services.close();
-  }
+  });
 }
