@@ -42,7 +42,17 @@ export async function exportFile(
   out: Writable,
   options: ExportOptions,
 ): Promise<void> {
-  const file = await getReadyFile(pool, organizationId, fileId);
+  await exportReadyFile(pool, await getReadyFile(pool, organizationId, fileId), out, options);
+}
+
+/** exportFile for a file the caller already has from getReadyFile. */
+export async function exportReadyFile(
+  pool: pg.Pool,
+  file: FileRecord,
+  out: Writable,
+  options: ExportOptions,
+): Promise<void> {
+  const fileId = file.id;
   const dialect = file.dialect!;
   // A destination closed early (an HTTP client that went away) never drains: stop instead of waiting.
   const write = async (bytes: Buffer | string): Promise<void> => {

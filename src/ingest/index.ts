@@ -11,7 +11,7 @@ export {
   deleteOrganizationObjects,
   type OrganizationDeletion,
 } from './delete-organization.js';
-export { type ExportOptions, exportFile, getReadyFile } from './export-file.js';
+export { type ExportOptions, exportFile, exportReadyFile, getReadyFile } from './export-file.js';
 export { exportOriginal } from './export-original.js';
 export { readFileChunks } from './file-chunks.js';
 export { fileDetail, fileSummary } from './file-json.js';

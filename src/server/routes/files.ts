@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { getFile, listFilesPage, listReadyFileMetrics, withTenant } from '../../db/index.js';
 import { IngestError } from '../../errors.js';
 import { isUuid } from '../../ids.js';
-import { deleteFile, exportFile, fileDetail, fileSummary, getReadyFile } from '../../ingest/index.js';
+import { deleteFile, exportReadyFile, fileDetail, fileSummary, getReadyFile } from '../../ingest/index.js';
 import { guard, principalFields, principalOf, type RouteContext } from '../context.js';
 import { decodeCursor, encodeCursor } from '../file-cursor.js';
 import { booleanParam, integerParam, type QueryParams, textParam } from '../query-params.js';
@@ -86,7 +86,7 @@ export function fileRoutes(app: FastifyInstance, ctx: RouteContext): void {
       if (!isUuid(id)) throw notFound(id);
       const file = await getReadyFile(pool, principal.organizationId, id);
       const out = new PassThrough();
-      exportFile(pool, principal.organizationId, id, out, { normalize, store }).then(
+      exportReadyFile(pool, file, out, { normalize, store }).then(
         () => out.end(),
         (err: unknown) => {
           // Headers are gone: the client sees the body end early (a truncated chunked response).
