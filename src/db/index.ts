@@ -43,7 +43,6 @@ export { insertMetricRows, listFileMetrics, listReadyFileMetrics } from './metri
 export { migrate } from './migrate.js';
 export {
   deleteOrganizationRows,
-  listTenantTables,
   refreshTenantViews,
   type TenantTable,
 } from './organization-data.js';
@@ -55,21 +54,16 @@ export {
 export {
   createOrganization,
   ensureOrganization,
-  findOrganization,
   getOrganization,
   getOrganizationById,
   listOrganizations,
   type Organization,
-  validateSlug,
 } from './organizations.js';
 export { createPool, type Queryable } from './pool.js';
 export { insertRejectedRows, listRejectedRows, type RejectedRowRecord } from './rejected-rows.js';
 export {
-  APP_ROLE,
   enterTenant,
   type TenantOptions,
-  tenantStatement,
-  uuidLiteral,
   withAppRole,
   withTenant,
 } from './tenant-context.js';

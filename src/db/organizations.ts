@@ -45,7 +45,7 @@ export function validateSlug(slug: string): string {
 
 // Organizations are managed by operators: these run as the login role, not under a tenant context.
 
-export async function findOrganization(db: Queryable, slug: string): Promise<Organization | null> {
+async function findOrganization(db: Queryable, slug: string): Promise<Organization | null> {
   const { rows } = await db.query<OrganizationRow>(
     `SELECT ${COLUMNS} FROM tenant.organizations WHERE slug = $1`,
     [slug],

@@ -2,23 +2,17 @@ export {
   type ArchivedFile,
   type ArchiveResult,
   type ArchiveServices,
-  archiveFile,
   archiveFiles,
 } from './archive-file.js';
 export { deleteFile } from './delete-file.js';
 export {
   deleteOrganization,
-  deleteOrganizationObjects,
   type OrganizationDeletion,
 } from './delete-organization.js';
 export { type ExportOptions, exportFile, exportReadyFile, getReadyFile } from './export-file.js';
 export { exportOriginal } from './export-original.js';
-export { readFileChunks } from './file-chunks.js';
 export { fileDetail, fileSummary } from './file-json.js';
-export { formatCsvRecord } from './format-csv.js';
 export { ingest } from './ingest.js';
-export { recoverAbandonedFiles } from './recover-abandoned.js';
-export { abortAbandonedUploads } from './recover-uploads.js';
 export { type RestoreResult, restoreFile } from './restore-file.js';
 export { isS3Url, openS3Source, parseS3Url, type S3Location } from './s3-source.js';
 export { openServices, type Services } from './services.js';

@@ -1,5 +1,4 @@
 export { createObjectStore } from './create-object-store.js';
-export { LocalObjectStore } from './local-object-store.js';
 export {
   archiveObjectKey,
   type ObjectInfo,

@@ -7,5 +7,5 @@ export type {
   RejectedRow,
   RowErrorCode,
 } from './chunk-task.js';
-export { csvParseRecords, RECORD_DELIMITERS, type RecordParser } from './record-parser.js';
+export type { RecordParser } from './record-parser.js';
 export { transferableBuffer } from './transferable-buffer.js';
