@@ -1,15 +1,7 @@
-import {
-  ChunkWriter,
-  clearArchive,
-  getFile,
-  lockFile,
-  logActivity,
-  unlockFile,
-  withTenant,
-} from '../db/index.js';
+import { ChunkWriter, clearArchive, lockFile, logActivity, unlockFile } from '../db/index.js';
 import { IngestError } from '../errors.js';
-import { isUuid } from '../ids.js';
 import type { ArchiveServices } from './archive-file.js';
+import { getReadyFile } from './export-file.js';
 import { fileActivity } from './file-activity.js';
 import { readArchive, verifiedChunkBytes } from './file-chunks.js';
 import { inTenantTransaction } from './tenant-transaction.js';
@@ -36,15 +28,14 @@ export async function restoreFile(
 ): Promise<RestoreResult> {
   const { pool, store } = services;
   const log = services.log.child({ organizationId: organization.id, fileId, stage: 'restore' });
-  const found = isUuid(fileId) ? await withTenant(pool, organization.id, (db) => getFile(db, fileId)) : null;
-  if (found?.status !== 'ready') throw new IngestError('FILE_NOT_FOUND', `no file ${fileId}`, { fileId });
+  const found = await getReadyFile(pool, organization.id, fileId);
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
     await lockFile(client, organization.id, found.sha256);
     try {
-      const file = await withTenant(pool, organization.id, (db) => getFile(db, fileId));
-      if (file?.status !== 'ready') throw new IngestError('FILE_NOT_FOUND', `no file ${fileId}`, { fileId });
+      // Again under the lock: another process may have restored or deleted it meanwhile.
+      const file = await getReadyFile(pool, organization.id, fileId);
       const archive = file.archive;
       if (!archive) return { fileId, restored: false, chunks: file.chunkCount ?? 0 };
       const chunks = await inTenantTransaction(client, organization.id, async () => {
