@@ -147,7 +147,8 @@ export class ChunkWriter {
     const copy = this.activeCopy();
     this.copy = undefined;
     copy.end(COPY_TRAILER);
-    await Promise.race([once(copy, 'finish'), once(copy, 'error').then(([err]) => Promise.reject(err))]);
+    // As in write(): an 'error' is recorded by the listener set up in startCopy().
+    await firstEvent(copy, ['finish', 'error']);
     if (this.failure) throw coerceError(this.failure);
     if (this.staged === 0) return;
     const moved = await this.client.query(

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Dialect } from '../chunker/index.js';
+import { isUuid } from '../ids.js';
 import type { ColumnType } from '../metrics/index.js';
 import type { Queryable } from './pool.js';
 import { tenantStatement, uuidLiteral } from './tenant-context.js';
@@ -232,7 +233,7 @@ export async function listFiles(
 
 /** The organization owning a file id. Operator path (login role, no tenant context): the CLI's export. */
 export async function findFileOrganizationId(db: Queryable, fileId: string): Promise<string | null> {
-  if (!/^[0-9a-f-]{36}$/i.test(fileId)) return null;
+  if (!isUuid(fileId)) return null;
   const { rows } = await db.query<{ organization_id: string }>(
     'SELECT organization_id FROM storage_meta.files WHERE id = $1',
     [fileId],
