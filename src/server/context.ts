@@ -50,24 +50,22 @@ export interface ImportSettings {
  * passes without waiting on anything (the common case of a busy dashboard).
  */
 export function guard(ctx: RouteContext, scope: Scope) {
-  const admit = (request: FastifyRequest, principal: Principal): void => {
-    request.principal = principal;
-    requireScope(principal, scope);
-  };
   // `cached`: the key as the auth cache already verified it, when it did.
   const verify = async (request: FastifyRequest, cached: Principal | undefined): Promise<void> => {
     const principal =
       cached ?? (await authenticate(ctx.services.pool, request.headers.authorization, ctx.authCache));
+    // Set before the limit is checked, so a refusal's log line names the key.
     request.principal = principal;
     await ctx.rateLimiter.enforce(principal);
-    admit(request, principal);
+    requireScope(principal, scope);
   };
   return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     let cached: Principal | undefined;
     try {
       cached = cachedPrincipal(parseAuthorization(request.headers.authorization), ctx.authCache);
       if (cached && ctx.rateLimiter.take(cached)) {
-        admit(request, cached);
+        request.principal = cached;
+        requireScope(cached, scope);
         done();
         return;
       }

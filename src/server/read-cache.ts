@@ -70,11 +70,12 @@ export class ReadCache implements ChangeSubscriber {
     const value = await read();
     if (value === null || value === undefined) return null;
     const json = JSON.stringify(value);
+    if (!token) return Buffer.from(json);
     // Memory of its own: a small Buffer.from() is a slice of a shared 8 KiB slab, which one kept answer
     // would hold whole.
     const body = Buffer.allocUnsafeSlow(Buffer.byteLength(json));
     body.write(json);
-    if (token) this.set(token, key, organizationId, fileId, body);
+    this.set(token, key, organizationId, fileId, body);
     return body;
   }
 
