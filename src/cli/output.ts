@@ -31,3 +31,8 @@ export function table(headers: string[], rows: (string | number)[][]): string {
     .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '))
     .join('\n');
 }
+
+/** A time for a table cell: ISO 8601 to the second, `2026-01-31T12:00:00Z`. */
+export function shortTime(date: Date): string {
+  return date.toISOString().replace(/\.\d+Z$/, 'Z');
+}

@@ -214,20 +214,12 @@ export async function deleteFileRow(db: Queryable, organizationId: string, fileI
   return (rowCount ?? 0) > 0;
 }
 
-/** Newest first; `before` is the cursor (created_at, id) of the last file of the previous page. */
-export async function listFiles(
-  db: Queryable,
-  options: { limit: number; before?: { createdAt: Date; id: string } },
-): Promise<FileRecord[]> {
-  const { rows } = options.before
-    ? await db.query<FileRow>(
-        `SELECT ${COLUMNS} FROM storage_meta.files WHERE (created_at, id) < ($1, $2) ORDER BY created_at DESC, id DESC LIMIT $3`,
-        [options.before.createdAt, options.before.id, options.limit],
-      )
-    : await db.query<FileRow>(
-        `SELECT ${COLUMNS} FROM storage_meta.files ORDER BY created_at DESC, id DESC LIMIT $1`,
-        [options.limit],
-      );
+/** The newest `limit` files (the CLI's listing; the API pages with listFilesPage). */
+export async function listFiles(db: Queryable, options: { limit: number }): Promise<FileRecord[]> {
+  const { rows } = await db.query<FileRow>(
+    `SELECT ${COLUMNS} FROM storage_meta.files ORDER BY created_at DESC, id DESC LIMIT $1`,
+    [options.limit],
+  );
   return rows.map(toFile);
 }
 

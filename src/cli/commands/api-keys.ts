@@ -3,7 +3,7 @@ import { getOrganization, listApiKeys, withTenant } from '../../db/index.js';
 import { createApiKey, parseScopes, revokeApiKeyById, SCOPES } from '../../server/index.js';
 import { cliActor, withServices } from '../context.js';
 import { parseIntegerOption } from '../option-parsers.js';
-import { printJson, table } from '../output.js';
+import { printJson, shortTime, table } from '../output.js';
 
 /** `ingest key create|list|revoke`: API keys for the HTTP server. */
 export function registerKeyCommands(program: Command): Command {
@@ -70,7 +70,7 @@ export function registerKeyCommands(program: Command): Command {
           process.stdout.write(`no API keys in ${org.slug}\n`);
           return;
         }
-        const time = (d: Date | null) => (d ? d.toISOString().replace(/\.\d+Z$/, 'Z') : '-');
+        const time = (d: Date | null) => (d ? shortTime(d) : '-');
         process.stdout.write(
           `${table(
             ['ID', 'PREFIX', 'SCOPES', 'LIMIT/MIN', 'LAST USED', 'REVOKED', 'NAME'],

@@ -32,10 +32,7 @@ export function registerOrganizationDelete(org: Command): void {
         const rows = Object.entries(removed.rows).filter(([, n]) => n > 0);
         process.stdout.write(
           `deleted organization ${removed.organization} (${removed.organizationId})\n` +
-            `${table(
-              ['TABLE', 'ROWS'],
-              rows.map(([name, n]) => [name, n]),
-            )}\n` +
+            `${table(['TABLE', 'ROWS'], rows)}\n` +
             `objects: ${removed.objects}${removed.uploadsAborted ? `, unfinished uploads aborted: ${removed.uploadsAborted}` : ''}\n`,
         );
       });

@@ -2,7 +2,7 @@ import { getOrganization, listFiles, withTenant } from '../../db/index.js';
 import { fileSummary } from '../../ingest/index.js';
 import { formatBytes } from '../../units.js';
 import { withServices } from '../context.js';
-import { printJson, table } from '../output.js';
+import { printJson, shortTime, table } from '../output.js';
 
 /** `ingest files --org <slug>`: the organization's files, newest first. */
 export async function filesCommand(options: { org: string; json?: boolean; limit: number }): Promise<void> {
@@ -31,7 +31,7 @@ export async function filesCommand(options: { org: string; json?: boolean; limit
           f.rowCount ?? '',
           formatBytes(f.sizeBytes),
           f.storedBytes === null ? '' : formatBytes(f.storedBytes),
-          f.createdAt.toISOString().replace(/\.\d+Z$/, 'Z'),
+          shortTime(f.createdAt),
           f.filename,
         ]),
       )}\n`,
