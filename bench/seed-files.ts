@@ -26,6 +26,8 @@ const INFERRED: Record<string, ColumnType> = {
 /** Rows of a ~1 MB fixture file: the counts the seeded metrics report. */
 const ROWS_PER_FILE = 3_600;
 const BYTES_PER_FILE = 1024 * 1024;
+/** Stored bytes of such a file: its row and its metric rows must agree. */
+const STORED_BYTES_PER_FILE = Math.round(BYTES_PER_FILE * 0.29);
 
 const DIALECT: Dialect = {
   delimiter: ',',
@@ -65,7 +67,7 @@ export function seededMetricRows(): MetricRow[] {
       rows: ROWS_PER_FILE,
       columns: columns.length,
       bytes: BYTES_PER_FILE,
-      storedBytes: Math.round(BYTES_PER_FILE * 0.29),
+      storedBytes: STORED_BYTES_PER_FILE,
       chunks: 1,
       rejectedRows: 0,
       durationMs: 120,
@@ -118,7 +120,7 @@ export async function seedFiles(
       Buffer.from(`${FIXTURE_HEADER}\n`),
       JSON.stringify(SEEDED_COLUMNS),
       ROWS_PER_FILE,
-      Math.round(BYTES_PER_FILE * 0.29),
+      STORED_BYTES_PER_FILE,
     ],
   );
   const template = seededMetricRows();

@@ -2,11 +2,11 @@ import { readdir } from 'node:fs/promises';
 import type { Organization } from '../../src/db/index.js';
 import { logger } from '../../src/logger.js';
 import type { ImportSettings } from '../../src/server/context.js';
-import { createApiKey, type RunningServer, type Scope, startServer } from '../../src/server/index.js';
+import { createApiKey, type RunningServer, SCOPES, type Scope, startServer } from '../../src/server/index.js';
 import { createTestEnvironment, type TestEnvironment } from './services.js';
-import { organizationTraces } from './traces.js';
+import { NO_TRACES as NO_STORED_TRACES, organizationTraces } from './traces.js';
 
-export const ALL_SCOPES: Scope[] = ['files:read', 'files:write', 'files:delete'];
+export const ALL_SCOPES: Scope[] = [...SCOPES];
 
 export interface TestServer {
   env: TestEnvironment;
@@ -25,7 +25,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export const NO_TRACES = { files: 0, chunks: 0, metrics: 0, rejected: 0, objects: 0, spool: 0 };
+export const NO_TRACES = { ...NO_STORED_TRACES, spool: 0 };
 
 /** A real server on 127.0.0.1 (any free port) over a test environment of its own. */
 export async function startTestServer(
