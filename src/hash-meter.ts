@@ -10,19 +10,33 @@ export interface HashMeter {
   sha256(): string;
 }
 
+/** Checks a hash meter runs; what they throw fails the stream. */
+export interface HashMeterChecks {
+  /** Before each piece is counted, with the count it would bring (a byte limit). */
+  eachPiece?: (bytesAfter: number) => void;
+  /**
+   * Once every byte is seen, before the stream ends: a consumer that completes on the end (an upload)
+   * never sees the end of a stream that fails here.
+   */
+  atEnd?: (bytes: number, sha256: string) => void;
+}
+
 /**
  * The SHA-256 and byte count of a stream as it passes: originals are checked this way when stored, read
- * back and received, and archives when read. `check` runs on each piece before it is counted; throwing
- * there fails the stream (a byte limit).
+ * back and received, and archives when read.
  */
-export function createHashMeter(check?: (bytesAfter: number) => void): HashMeter {
+export function createHashMeter(checks: HashMeterChecks = {}): HashMeter {
   const hash = createHash('sha256');
   let bytes = 0;
   let digest: string | undefined;
+  const sha256 = () => {
+    digest ??= hash.digest('hex');
+    return digest;
+  };
   const transform = new Transform({
     transform(piece: Buffer, _enc, done) {
       try {
-        check?.(bytes + piece.length);
+        checks.eachPiece?.(bytes + piece.length);
       } catch (err) {
         done(err as Error);
         return;
@@ -31,13 +45,15 @@ export function createHashMeter(check?: (bytesAfter: number) => void): HashMeter
       hash.update(piece);
       done(null, piece);
     },
-  });
-  return {
-    transform,
-    bytes: () => bytes,
-    sha256: () => {
-      digest ??= hash.digest('hex');
-      return digest;
+    flush(done) {
+      try {
+        checks.atEnd?.(bytes, sha256());
+      } catch (err) {
+        done(err as Error);
+        return;
+      }
+      done();
     },
-  };
+  });
+  return { transform, bytes: () => bytes, sha256 };
 }

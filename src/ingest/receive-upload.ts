@@ -94,9 +94,11 @@ function hashingMeter(
   phase: 'hashing' | 'receiving',
 ): HashMeter {
   const limit = options.byteLimit;
-  return createHashMeter((bytes) => {
-    if (limit && bytes > limit.bytes) throw new IngestError(limit.code, limit.message, { bytes });
-    options.onProgress?.({ bytes, totalBytes, phase });
+  return createHashMeter({
+    eachPiece(bytes) {
+      if (limit && bytes > limit.bytes) throw new IngestError(limit.code, limit.message, { bytes });
+      options.onProgress?.({ bytes, totalBytes, phase });
+    },
   });
 }
 

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -13,6 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { IngestError } from '../errors.js';
+import { createHashMeter } from '../hash-meter.js';
 import { MiB } from '../limits.js';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
 import { isS3NotFound, s3StorageError } from './s3-errors.js';
@@ -47,33 +47,25 @@ export class S3ObjectStore implements ObjectStore {
     options: { size?: number; sha256?: string } = {},
   ): Promise<ObjectInfo> {
     const where = `${this.description}/${key}`;
-    const hash = createHash('sha256');
-    let size = 0;
-    let digest = '';
-    // Verifies in flush, before the stream ends: a mismatch errors the body, so the upload never sends
-    // its last part or completes, and is aborted instead.
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        size += chunk.length;
-        done(null, chunk);
-      },
-      flush(done) {
-        digest = hash.digest('hex');
-        if (options.sha256 !== undefined && digest !== options.sha256) {
-          done(
-            new IngestError(
-              'CHECKSUM_MISMATCH',
-              `bytes sent to ${where} hash to ${digest}, expected ${options.sha256}`,
-            ),
+    // Verified before the stream ends: a mismatch errors the body, so the upload never sends its last
+    // part or completes, and is aborted instead.
+    const hashMeter = createHashMeter({
+      atEnd(bytes, sha256) {
+        if (options.sha256 !== undefined && sha256 !== options.sha256) {
+          throw new IngestError(
+            'CHECKSUM_MISMATCH',
+            `bytes sent to ${where} hash to ${sha256}, expected ${options.sha256}`,
           );
-        } else if (options.size !== undefined && size !== options.size) {
-          done(
-            new IngestError('CHECKSUM_MISMATCH', `${size} bytes sent to ${where}, expected ${options.size}`),
+        }
+        if (options.size !== undefined && bytes !== options.size) {
+          throw new IngestError(
+            'CHECKSUM_MISMATCH',
+            `${bytes} bytes sent to ${where}, expected ${options.size}`,
           );
-        } else done();
+        }
       },
     });
+    const meter = hashMeter.transform;
     let sourceError: unknown;
     body.once('error', (err) => {
       sourceError = err;
@@ -107,6 +99,7 @@ export class S3ObjectStore implements ObjectStore {
       throw failure;
     }
     // Durable and complete: the object S3 now holds has the size that was hashed.
+    const size = hashMeter.bytes();
     const stored = await this.head(key);
     if (stored?.size !== size) {
       await this.delete(key).catch(() => undefined);
@@ -115,7 +108,7 @@ export class S3ObjectStore implements ObjectStore {
         `${where} holds ${stored?.size ?? 'no'} bytes after upload, ${size} were sent`,
       );
     }
-    return { size, sha256: digest };
+    return { size, sha256: hashMeter.sha256() };
   }
 
   async get(key: string): Promise<Readable> {
