@@ -63,8 +63,10 @@ export { createPool, type Queryable } from './pool.js';
 export { insertRejectedRows, listRejectedRows, type RejectedRowRecord } from './rejected-rows.js';
 export {
   enterTenant,
+  inTenantTransaction,
   type TenantOptions,
   withAppRole,
   withTenant,
+  withTransaction,
 } from './tenant-context.js';
 export { reserveStorage, type StorageUsage, storageUsage } from './usage.js';

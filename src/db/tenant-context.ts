@@ -52,9 +52,47 @@ export async function withTenant<T>(
   fn: (client: pg.PoolClient) => Promise<T>,
   options: TenantOptions = {},
 ): Promise<T> {
-  return onPooledClient(pool, organizationId, async (client) => {
+  return onPooledClient(pool, { organization: organizationId }, async (client) => {
     // BEGIN and the tenant context in one round trip: every request's database work starts here.
     await client.query(`BEGIN; ${enterTenantSql(organizationId, options)}`);
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  });
+}
+
+/**
+ * Runs `fn` in a transaction on `client` (one the caller holds, e.g. with a file's advisory lock) acting
+ * for the organization; commits on success, rolls back and rethrows a coded error otherwise.
+ */
+export async function inTenantTransaction<T>(
+  client: pg.ClientBase,
+  organizationId: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    // BEGIN and the tenant context in one round trip, as in withTenant.
+    await client.query(`BEGIN; ${enterTenantSql(organizationId, {})}`);
+    const result = await fn();
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw coerceError(err, { organization: organizationId });
+  }
+}
+
+/**
+ * Runs `fn` in a transaction as the login role, with no tenant context (operator paths such as deleting
+ * an organization). `context` goes into the coded error of a failure.
+ */
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  context: Record<string, string>,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  return onPooledClient(pool, context, async (client) => {
+    await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
@@ -82,7 +120,7 @@ export async function tenantStatement<R extends pg.QueryResultRow>(
   options: TenantOptions = {},
 ): Promise<R[]> {
   const sql = `BEGIN; ${enterTenantSql(organizationId, options)}; ${statement}; COMMIT`;
-  return onPooledClient(pool, organizationId, async (client) => {
+  return onPooledClient(pool, { organization: organizationId }, async (client) => {
     // A multi-statement query resolves to one result per statement.
     const results = (await client.query(sql)) as unknown as pg.QueryResult<R>[];
     return results[2]!.rows;
@@ -95,7 +133,7 @@ export async function tenantStatement<R extends pg.QueryResultRow>(
  */
 async function onPooledClient<T>(
   pool: pg.Pool,
-  organizationId: string,
+  context: Record<string, string>,
   work: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
@@ -106,7 +144,7 @@ async function onPooledClient<T>(
     await client.query('ROLLBACK').catch((rollbackErr: Error) => {
       broken = rollbackErr;
     });
-    throw coerceError(err, { organization: organizationId });
+    throw coerceError(err, context);
   } finally {
     client.release(broken);
   }

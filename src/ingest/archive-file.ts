@@ -3,6 +3,7 @@ import type pg from 'pg';
 import {
   type FileRecord,
   getFile,
+  inTenantTransaction,
   listArchivableFiles,
   logActivity,
   replaceChunksWithArchive,
@@ -16,7 +17,6 @@ import { archiveObjectKey, type ObjectInfo, type ObjectStore } from '../storage/
 import { ARCHIVE_MAGIC, encodeEndFrame, encodeFrameHeader } from './archive-format.js';
 import { fileActivity } from './file-activity.js';
 import { readArchive, readFileChunks } from './file-chunks.js';
-import { inTenantTransaction } from './tenant-transaction.js';
 import type { Actor } from './types.js';
 
 export interface ArchiveServices {

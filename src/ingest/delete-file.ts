@@ -1,10 +1,17 @@
 import type pg from 'pg';
-import { deleteFileRow, getFile, lockFile, logActivity, unlockFile, withTenant } from '../db/index.js';
+import {
+  deleteFileRow,
+  getFile,
+  inTenantTransaction,
+  lockFile,
+  logActivity,
+  unlockFile,
+  withTenant,
+} from '../db/index.js';
 import { IngestError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import type { ObjectStore } from '../storage/index.js';
 import { fileActivity } from './file-activity.js';
-import { inTenantTransaction } from './tenant-transaction.js';
 import type { Actor } from './types.js';
 
 /**

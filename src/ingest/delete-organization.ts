@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { deleteOrganizationRows, getOrganization, refreshTenantViews } from '../db/index.js';
+import { deleteOrganizationRows, getOrganization, refreshTenantViews, withTransaction } from '../db/index.js';
 import { coerceError, IngestError, isIngestError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import type { Logger } from '../logger.js';
@@ -41,21 +41,9 @@ export async function deleteOrganization(
     return { organization: slug, organizationId: slug, rows: {}, objects, uploadsAborted };
   }
   const log = services.log.child({ organizationId: organization.id, stage: 'org-delete' });
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  let rows: Record<string, number>;
-  try {
-    await client.query('BEGIN');
-    rows = await deleteOrganizationRows(client, organization.id);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch((rollbackErr) => {
-      broken = rollbackErr as Error;
-    });
-    throw coerceError(err, { organization: slug });
-  } finally {
-    client.release(broken);
-  }
+  const rows = await withTransaction(pool, { organization: slug }, (client) =>
+    deleteOrganizationRows(client, organization.id),
+  );
   const { objects, uploadsAborted } = await deleteOrganizationObjects(store, organization.id).catch(
     (err: unknown) => {
       const error = coerceError(err, { organization: slug });

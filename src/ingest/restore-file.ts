@@ -1,10 +1,16 @@
-import { ChunkWriter, clearArchive, lockFile, logActivity, unlockFile } from '../db/index.js';
+import {
+  ChunkWriter,
+  clearArchive,
+  inTenantTransaction,
+  lockFile,
+  logActivity,
+  unlockFile,
+} from '../db/index.js';
 import { IngestError } from '../errors.js';
 import type { ArchiveServices } from './archive-file.js';
 import { getReadyFile } from './export-file.js';
 import { fileActivity } from './file-activity.js';
 import { readArchive, verifiedChunkBytes } from './file-chunks.js';
-import { inTenantTransaction } from './tenant-transaction.js';
 import type { Actor } from './types.js';
 
 export interface RestoreResult {
