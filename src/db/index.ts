@@ -21,7 +21,7 @@ export {
   startEmbedded,
   stopEmbedded,
 } from './embedded-postgres.js';
-export { lockFile, tryLockFile, unlockFile } from './file-lock.js';
+export { lockFile, tryLockFile, tryWithFileLock, unlockFile, withFileLock } from './file-lock.js';
 export {
   type CompletedFile,
   claimFile,

@@ -7,8 +7,7 @@ import {
   listArchivableFiles,
   logActivity,
   replaceChunksWithArchive,
-  tryLockFile,
-  unlockFile,
+  tryWithFileLock,
   withTenant,
 } from '../db/index.js';
 import { IngestError } from '../errors.js';
@@ -78,66 +77,52 @@ export async function archiveFile(
 ): Promise<ArchivedFile | { fileId: string; reason: string }> {
   const { pool, store } = services;
   const log = services.log.child({ organizationId: organization.id, fileId: target.id, stage: 'archive' });
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    if (!(await tryLockFile(client, organization.id, target.sha256)))
-      return { fileId: target.id, reason: 'busy in another process' };
+  const held = await tryWithFileLock(pool, organization.id, target.sha256, async (client) => {
+    const file = await withTenant(pool, organization.id, (db) => getFile(db, target.id));
+    if (file?.status !== 'ready' || file.archive)
+      return { fileId: target.id, reason: 'no longer a ready, unarchived file' };
+    const key = archiveObjectKey(organization.id, file.id);
+    const written = await store.put(key, Readable.from(archiveBytes(pool, file), { objectMode: false }));
+    let committed = false;
     try {
-      const file = await withTenant(pool, organization.id, (db) => getFile(db, target.id));
-      if (file?.status !== 'ready' || file.archive)
-        return { fileId: target.id, reason: 'no longer a ready, unarchived file' };
-      const key = archiveObjectKey(organization.id, file.id);
-      const written = await store.put(key, Readable.from(archiveBytes(pool, file), { objectMode: false }));
-      let committed = false;
-      try {
-        const sha256 = await verifyArchive(store, file, key, written);
-        const deleted = await inTenantTransaction(client, organization.id, async () => {
-          const n = await replaceChunksWithArchive(client, organization.id, file.id, {
-            key,
-            sha256,
-            bytes: written.size,
-          });
-          if (n !== null && n !== file.chunkCount) {
-            throw new IngestError(
-              'INTERNAL',
-              `file ${file.id} had ${n} chunk rows, its row says ${file.chunkCount}; not archived`,
-              { fileId: file.id },
-            );
-          }
-          if (n !== null) {
-            await logActivity(
-              client,
-              fileActivity(organization.id, actor, 'file.archive', file.id, {
-                chunks: n,
-                archiveBytes: written.size,
-              }),
-            );
-          }
-          return n;
+      const sha256 = await verifyArchive(store, file, key, written);
+      const deleted = await inTenantTransaction(client, organization.id, async () => {
+        const n = await replaceChunksWithArchive(client, organization.id, file.id, {
+          key,
+          sha256,
+          bytes: written.size,
         });
-        if (deleted === null) return { fileId: file.id, reason: 'no longer a ready, unarchived file' };
-        committed = true;
-        log.info({ chunks: deleted, bytes: written.size }, 'file archived');
-        return { fileId: file.id, chunks: deleted, bytes: written.size, key };
-      } finally {
-        if (!committed) {
-          await store
-            .delete(key)
-            .catch((err) => log.warn({ err }, 'could not remove an unused archive object'));
+        if (n !== null && n !== file.chunkCount) {
+          throw new IngestError(
+            'INTERNAL',
+            `file ${file.id} had ${n} chunk rows, its row says ${file.chunkCount}; not archived`,
+            { fileId: file.id },
+          );
         }
-      }
-    } finally {
-      await unlockFile(client, organization.id, target.sha256).catch((err) => {
-        broken = err as Error;
+        if (n !== null) {
+          await logActivity(
+            client,
+            fileActivity(organization.id, actor, 'file.archive', file.id, {
+              chunks: n,
+              archiveBytes: written.size,
+            }),
+          );
+        }
+        return n;
       });
+      if (deleted === null) return { fileId: file.id, reason: 'no longer a ready, unarchived file' };
+      committed = true;
+      log.info({ chunks: deleted, bytes: written.size }, 'file archived');
+      return { fileId: file.id, chunks: deleted, bytes: written.size, key };
+    } finally {
+      if (!committed) {
+        await store
+          .delete(key)
+          .catch((err) => log.warn({ err }, 'could not remove an unused archive object'));
+      }
     }
-  } catch (err) {
-    broken ??= (err as { code?: string }).code === 'DATABASE_UNAVAILABLE' ? (err as Error) : undefined;
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+  });
+  return held.busy ? { fileId: target.id, reason: 'busy in another process' } : held.value;
 }
 
 /** The archive object's bytes (see archive-format.ts), built from the chunk rows a page at a time. */

@@ -3,9 +3,8 @@ import {
   deleteFileRow,
   getFile,
   inTenantTransaction,
-  lockFile,
   logActivity,
-  unlockFile,
+  withFileLock,
   withTenant,
 } from '../db/index.js';
 import { IngestError } from '../errors.js';
@@ -34,35 +33,24 @@ export async function deleteFile(
   const notFound = () => new IngestError('FILE_NOT_FOUND', `no file ${fileId}`, { fileId });
   const found = isUuid(fileId) ? await withTenant(pool, organizationId, (db) => getFile(db, fileId)) : null;
   if (!found || found.status === 'processing') throw notFound();
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await lockFile(client, organizationId, found.sha256);
-    try {
-      const file = await inTenantTransaction(client, organizationId, async () => {
-        const current = await getFile(client, fileId);
-        if (!current || current.status === 'processing') return null;
-        await deleteFileRow(client, organizationId, fileId);
-        await logActivity(
-          client,
-          fileActivity(organizationId, actor, 'file.delete', fileId, {
-            filename: current.filename,
-            bytes: current.sizeBytes,
-          }),
-        );
-        return current;
-      });
-      if (!file) throw notFound();
-      // After the commit: a crash here leaves an unreferenced object (harmless), never a row without its object.
-      await store.delete(file.objectKey);
-      if (file.archive) await store.delete(file.archive.key);
-      return { fileId, objectKey: file.objectKey };
-    } finally {
-      await unlockFile(client, organizationId, found.sha256).catch((err) => {
-        broken = err as Error;
-      });
-    }
-  } finally {
-    client.release(broken);
-  }
+  return withFileLock(pool, organizationId, found.sha256, async (client) => {
+    const file = await inTenantTransaction(client, organizationId, async () => {
+      const current = await getFile(client, fileId);
+      if (!current || current.status === 'processing') return null;
+      await deleteFileRow(client, organizationId, fileId);
+      await logActivity(
+        client,
+        fileActivity(organizationId, actor, 'file.delete', fileId, {
+          filename: current.filename,
+          bytes: current.sizeBytes,
+        }),
+      );
+      return current;
+    });
+    if (!file) throw notFound();
+    // After the commit: a crash here leaves an unreferenced object (harmless), never a row without its object.
+    await store.delete(file.objectKey);
+    if (file.archive) await store.delete(file.archive.key);
+    return { fileId, objectKey: file.objectKey };
+  });
 }

@@ -1,11 +1,4 @@
-import {
-  ChunkWriter,
-  clearArchive,
-  inTenantTransaction,
-  lockFile,
-  logActivity,
-  unlockFile,
-} from '../db/index.js';
+import { ChunkWriter, clearArchive, inTenantTransaction, logActivity, withFileLock } from '../db/index.js';
 import { IngestError } from '../errors.js';
 import type { ArchiveServices } from './archive-file.js';
 import { getReadyFile } from './export-file.js';
@@ -35,53 +28,37 @@ export async function restoreFile(
   const { pool, store } = services;
   const log = services.log.child({ organizationId: organization.id, fileId, stage: 'restore' });
   const found = await getReadyFile(pool, organization.id, fileId);
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await lockFile(client, organization.id, found.sha256);
-    try {
-      // Again under the lock: another process may have restored or deleted it meanwhile.
-      const file = await getReadyFile(pool, organization.id, fileId);
-      const archive = file.archive;
-      if (!archive) return { fileId, restored: false, chunks: file.chunkCount ?? 0 };
-      const chunks = await inTenantTransaction(client, organization.id, async () => {
-        const writer = await ChunkWriter.open(client, { organizationId: organization.id, fileId });
-        try {
-          for await (const chunk of readArchive(store, file)) {
-            await verifiedChunkBytes(chunk, fileId);
-            await writer.write({ ...chunk, compressedBytes: chunk.payload.length });
-          }
-        } catch (err) {
-          await writer.abort(err as Error);
-          throw err;
+  return withFileLock(pool, organization.id, found.sha256, async (client) => {
+    // Again under the lock: another process may have restored or deleted it meanwhile.
+    const file = await getReadyFile(pool, organization.id, fileId);
+    const archive = file.archive;
+    if (!archive) return { fileId, restored: false, chunks: file.chunkCount ?? 0 };
+    const chunks = await inTenantTransaction(client, organization.id, async () => {
+      const writer = await ChunkWriter.open(client, { organizationId: organization.id, fileId });
+      try {
+        for await (const chunk of readArchive(store, file)) {
+          await verifiedChunkBytes(chunk, fileId);
+          await writer.write({ ...chunk, compressedBytes: chunk.payload.length });
         }
-        const n = await writer.finish();
-        if (n !== file.chunkCount) {
-          throw new IngestError(
-            'CHECKSUM_MISMATCH',
-            `archive ${archive.key} holds ${n} chunks, file ${fileId} has ${file.chunkCount}`,
-            { fileId },
-          );
-        }
-        await clearArchive(client, organization.id, fileId);
-        await logActivity(
-          client,
-          fileActivity(organization.id, actor, 'file.restore', fileId, { chunks: n }),
+      } catch (err) {
+        await writer.abort(err as Error);
+        throw err;
+      }
+      const n = await writer.finish();
+      if (n !== file.chunkCount) {
+        throw new IngestError(
+          'CHECKSUM_MISMATCH',
+          `archive ${archive.key} holds ${n} chunks, file ${fileId} has ${file.chunkCount}`,
+          { fileId },
         );
-        return n;
-      });
-      // After the commit: a failure here leaves an unreferenced object (removed with the organization).
-      await store
-        .delete(archive.key)
-        .catch((err) => log.warn({ err }, 'could not delete a restored archive'));
-      log.info({ chunks }, 'file restored');
-      return { fileId, restored: true, chunks };
-    } finally {
-      await unlockFile(client, organization.id, found.sha256).catch((err) => {
-        broken = err as Error;
-      });
-    }
-  } finally {
-    client.release(broken);
-  }
+      }
+      await clearArchive(client, organization.id, fileId);
+      await logActivity(client, fileActivity(organization.id, actor, 'file.restore', fileId, { chunks: n }));
+      return n;
+    });
+    // After the commit: a failure here leaves an unreferenced object (removed with the organization).
+    await store.delete(archive.key).catch((err) => log.warn({ err }, 'could not delete a restored archive'));
+    log.info({ chunks }, 'file restored');
+    return { fileId, restored: true, chunks };
+  });
 }
