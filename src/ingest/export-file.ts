@@ -6,7 +6,7 @@ import { isUuid } from '../ids.js';
 import { LIMITS } from '../limits.js';
 import type { ObjectStore } from '../storage/index.js';
 import { firstEvent } from '../wait-for-event.js';
-import { parseChunk } from '../workers/parse-chunk.js';
+import { parseRecords } from '../workers/parse-chunk.js';
 import { readFileChunks, verifiedChunkBytes } from './file-chunks.js';
 import { formatCsvRecord } from './format-csv.js';
 
@@ -72,7 +72,7 @@ export async function exportReadyFile(
       // The same parse and checks as ingest, in skip mode: exactly the accepted records come out, never
       // a row that was rejected (and recorded in rejected_rows) when the file was ingested.
       let text = '';
-      parseChunk(
+      parseRecords(
         raw,
         {
           delimiter: dialect.delimiter,
@@ -81,8 +81,11 @@ export async function exportReadyFile(
           maxRecordBytes: LIMITS.maxRecordBytes.max,
         },
         {
-          onRecord(fields) {
+          add(fields) {
             text += formatCsvRecord(fields);
+          },
+          reset() {
+            text = '';
           },
         },
       );

@@ -16,29 +16,52 @@ export interface ParsedChunk {
 }
 
 /**
+ * Where parseRecords puts accepted records, in order. `reset` drops what was added: the fast parser may
+ * give up part-way, and the reference parser then starts the chunk over.
+ */
+export interface RecordSink {
+  add(fields: string[]): void;
+  reset(): void;
+}
+
+/**
  * Parses and validates one chunk under the bad-row policy (the one failure policy of the pipeline),
- * feeding accepted records into column statistics.
+ * feeding accepted records into column statistics (what the worker sends back for each chunk).
+ */
+export function parseChunk(
+  bytes: Buffer,
+  task: Pick<ChunkTask, 'delimiter' | 'columnCount' | 'onError' | 'maxRecordBytes'>,
+  options: { reference?: boolean } = {},
+): ParsedChunk {
+  let stats = createStatsBuilder(task.columnCount);
+  const sink: RecordSink = {
+    add: (fields) => stats.add(fields),
+    reset: () => {
+      stats = createStatsBuilder(task.columnCount);
+    },
+  };
+  const { rows, rejected, error } = parseRecords(bytes, task, sink, options);
+  const parsed: ParsedChunk = { rows, stats: stats.snapshot(), rejected };
+  if (error) parsed.error = error;
+  return parsed;
+}
+
+/**
+ * Parses and validates one chunk under the bad-row policy, handing each accepted record to `sink`.
  *
  * Clean chunks (the common case) take the fast parser; a chunk with any anomaly or bad byte is parsed
  * by csv-parse, the reference, which decides error codes and lines. `reference: true` forces csv-parse
  * (the differential test compares both).
  */
-export function parseChunk(
+export function parseRecords(
   bytes: Buffer,
   task: Pick<ChunkTask, 'delimiter' | 'columnCount' | 'onError' | 'maxRecordBytes'>,
-  options: {
-    reference?: boolean;
-    /** Receives each accepted record, in order (the normalized export reads chunks through this). */
-    onRecord?: (fields: string[]) => void;
-  } = {},
-): ParsedChunk {
-  const onRecord = options.onRecord;
+  sink: RecordSink,
+  options: { reference?: boolean } = {},
+): Omit<ParsedChunk, 'stats'> {
   const strict = task.onError === 'strict';
   const badLines = findBadLines(bytes);
-  let stats = createStatsBuilder(task.columnCount);
   let rows = 0;
-  // The fast parser may give up part-way; records reach onRecord only once it parsed the whole chunk.
-  const accepted: string[][] | undefined = onRecord ? [] : undefined;
   const clean =
     !options.reference &&
     badLines.length === 0 &&
@@ -48,17 +71,13 @@ export function parseChunk(
       task.columnCount,
       task.maxRecordBytes,
       (fields) => {
-        stats.add(fields);
-        accepted?.push(fields);
+        sink.add(fields);
         rows++;
       },
     );
-  if (clean) {
-    if (accepted) for (const fields of accepted) onRecord!(fields);
-    return { rows, stats: stats.snapshot(), rejected: [] };
-  }
+  if (clean) return { rows, rejected: [] };
 
-  stats = createStatsBuilder(task.columnCount);
+  sink.reset();
   rows = 0;
   const rejected: RejectedRow[] = [];
   let error: ChunkError | undefined;
@@ -86,8 +105,7 @@ export function parseChunk(
           reject(bad.code, bad.reason, startLine, endLine);
           return;
         }
-        stats.add(fields);
-        onRecord?.(fields);
+        sink.add(fields);
         rows++;
       },
       reject,
@@ -99,9 +117,7 @@ export function parseChunk(
     if (!error || first.line < error.line)
       error = { code: first.code, message: first.reason, line: first.line };
   }
-  const parsed: ParsedChunk = { rows, stats: stats.snapshot(), rejected };
-  if (error) parsed.error = error;
-  return parsed;
+  return error ? { rows, rejected, error } : { rows, rejected };
 }
 
 function badLineWithin(
