@@ -15,6 +15,7 @@ import {
   UTF16_GUESS_PAIR_SHARE,
 } from './constants.js';
 import type { SourceEncoding } from './types.js';
+import { utf8Sequences } from './utf8-sequences.js';
 
 /** How to turn the (decompressed) input bytes into UTF-8. */
 export interface TextFormat {
@@ -112,28 +113,9 @@ function looksUtf8(sample: Buffer, atEnd: boolean): boolean {
 function damagedUtf8(sample: Buffer): boolean {
   let valid = 0;
   let invalid = 0;
-  let i = 0;
-  while (i < sample.length) {
-    const lead = sample[i]!;
-    if (lead < 0x80) {
-      i++;
-      continue;
-    }
-    const length =
-      lead >= 0xc2 && lead <= 0xdf
-        ? 2
-        : lead >= 0xe0 && lead <= 0xef
-          ? 3
-          : lead >= 0xf0 && lead <= 0xf4
-            ? 4
-            : 0;
-    if (length > 0 && i + length <= sample.length && isUtf8(sample.subarray(i, i + length))) {
-      valid++;
-      i += length;
-    } else {
-      invalid++;
-      i++;
-    }
+  for (const sequence of utf8Sequences(sample)) {
+    if (sequence.valid) valid++;
+    else invalid++;
   }
   return valid > 0 && valid >= invalid;
 }

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { utf8Sequences } from '../chunker/utf8-sequences.js';
 import type { RowErrorCode } from './chunk-task.js';
 
 const LF = 0x0a;
@@ -51,43 +52,7 @@ export function findBadLines(bytes: Buffer): BadLine[] {
   return [...found.values()].sort((a, b) => a.line - b.line);
 }
 
-/** Offsets where a UTF-8 sequence is malformed (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
+/** Offsets where a UTF-8 sequence is malformed. */
 function* invalidUtf8Offsets(bytes: Buffer): Generator<number> {
-  let i = 0;
-  while (i < bytes.length) {
-    const b = bytes[i]!;
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number;
-    let min: number;
-    if (b >= 0xc2 && b <= 0xdf) {
-      need = 1;
-      min = 0x80;
-    } else if (b >= 0xe0 && b <= 0xef) {
-      need = 2;
-      min = 0x800;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3;
-      min = 0x10000;
-    } else {
-      yield i;
-      i++;
-      continue;
-    }
-    let cp = b & (0x3f >> need);
-    let ok = i + need < bytes.length;
-    for (let k = 1; ok && k <= need; k++) {
-      const c = bytes[i + k]!;
-      if ((c & 0xc0) !== 0x80) ok = false;
-      else cp = (cp << 6) | (c & 0x3f);
-    }
-    if (!ok || cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-      yield i;
-      i++;
-      continue;
-    }
-    i += need + 1;
-  }
+  for (const sequence of utf8Sequences(bytes)) if (!sequence.valid) yield sequence.offset;
 }
