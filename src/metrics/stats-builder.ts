@@ -1,7 +1,8 @@
 import { IngestError } from '../errors.js';
-import { ALL_TYPE_BITS, classifyValue, isTrueWord, NUMERIC_BITS, TYPE_BITS } from './classify-value.js';
+import { classifyValue, isTrueWord, NUMERIC_BITS, TYPE_BITS } from './classify-value.js';
 import { HllAccumulator, hashValue } from './hyperloglog.js';
-import { BOOLEAN_SEEN, NO_LENGTH, type StatsSnapshot, TEXT_BOUND_MAX_LENGTH } from './stats-snapshot.js';
+import { emptySnapshot } from './merge-stats.js';
+import { BOOLEAN_SEEN, type StatsSnapshot, TEXT_BOUND_MAX_LENGTH } from './stats-snapshot.js';
 
 /** Accumulates column statistics record by record; one per chunk, in the worker that parses it. */
 export interface StatsBuilder {
@@ -21,18 +22,21 @@ export function createStatsBuilder(columnCount: number): StatsBuilder {
     throw new IngestError('INTERNAL', `columnCount must be a non-negative integer, got ${columnCount}`);
   }
   let rowCount = 0;
-  const typeMask = new Uint8Array(columnCount).fill(ALL_TYPE_BITS);
-  const nullCount = new Float64Array(columnCount);
-  const nonNullCount = new Float64Array(columnCount);
-  const numericMin = new Float64Array(columnCount).fill(Number.POSITIVE_INFINITY);
-  const numericMax = new Float64Array(columnCount).fill(Number.NEGATIVE_INFINITY);
-  const numericSum = new Float64Array(columnCount);
-  const numericSumError = new Float64Array(columnCount);
-  const booleanSeen = new Uint8Array(columnCount);
-  const minLength = new Uint32Array(columnCount).fill(NO_LENGTH);
-  const maxLength = new Uint32Array(columnCount);
-  const textMin: (string | null)[] = new Array<string | null>(columnCount).fill(null);
-  const textMax: (string | null)[] = new Array<string | null>(columnCount).fill(null);
+  // The statistics of no records, held in locals: add() reads and writes them for every value.
+  const {
+    typeMask,
+    nullCount,
+    nonNullCount,
+    numericMin,
+    numericMax,
+    numericSum,
+    numericSumError,
+    booleanSeen,
+    minLength,
+    maxLength,
+    textMin,
+    textMax,
+  } = emptySnapshot(columnCount);
   // First code units of textMin/textMax; past the range of code units (0..0xffff) while a bound is unset,
   // so the first value always replaces it.
   const textMinFirst = new Int32Array(columnCount).fill(0x10000);
