@@ -196,16 +196,8 @@ export async function runLoad(ctx: LoadContext, options: LoadOptions): Promise<L
       note(
         `  ${name}: ${cannon.connections} connections, ${cannon.amount ? `${cannon.amount} requests` : `${cannon.duration} s`}...`,
       );
-      await settle();
-      const cpuBefore = await target.cpuSeconds();
-      const loadBefore = loadavg()[0]!;
-      const result = await autocannon({ url: target.url, ...cannon });
-      const cpuAfter = await target.cpuSeconds();
-      const row = toRow(name, result, {
-        bodyBytes,
-        cpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
-        loadAverage: [loadBefore, loadavg()[0]!],
-      });
+      const { result, ...measured } = await measure(target, () => autocannon({ url: target.url, ...cannon }));
+      const row = toRow(name, result, { bodyBytes, ...measured });
       note(
         `    ${row.responses} responses (${row.unanswered} unanswered at the end), ${row.requestsPerSecond.toFixed(0)} req/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, errors ${row.errors}`,
       );
@@ -261,22 +253,17 @@ export async function runLoad(ctx: LoadContext, options: LoadOptions): Promise<L
       note(
         `  ${name}: ${options.readConnections} connections, paced at ${options.readRate} req/s, ${options.readSeconds} s...`,
       );
-      await settle();
-      const cpuBefore = await server.cpuSeconds();
-      const loadBefore = loadavg()[0]!;
-      const result = await pacedLoad({
-        url: server.url,
-        connections: options.readConnections,
-        rate: options.readRate,
-        seconds: options.readSeconds,
-        timeoutSeconds: 60,
-        next: () => ({ path: path(), headers: { authorization: `Bearer ${readKey}` } }),
-      });
-      const cpuAfter = await server.cpuSeconds();
-      const row = pacedRow(name, options, result, {
-        cpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
-        loadAverage: [loadBefore, loadavg()[0]!],
-      });
+      const { result, ...measured } = await measure(server, () =>
+        pacedLoad({
+          url: server.url,
+          connections: options.readConnections,
+          rate: options.readRate,
+          seconds: options.readSeconds,
+          timeoutSeconds: 60,
+          next: () => ({ path: path(), headers: { authorization: `Bearer ${readKey}` } }),
+        }),
+      );
+      const row = pacedRow(name, options, result, measured);
       note(`    ${row.responses} responses, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, errors ${row.errors}`);
       return row;
     };
@@ -354,9 +341,8 @@ export async function runLoad(ctx: LoadContext, options: LoadOptions): Promise<L
     `SELECT count(*)::int AS n FROM storage_meta.files WHERE organization_id = $1 AND status = 'ready'`,
     [uploadOrg.id],
   );
-  const reads = rows.filter((r) => r.mbPerSecond === null);
-  const met = (list: LoadRow[]) =>
-    list.length > 0 && list.every((r) => r.responses > 0 && r.errors === 0 && r.p99Ms < READ_P99_TARGET_MS);
+  const reads = rows.filter(isRead);
+  const met = (list: LoadRow[]) => list.length > 0 && list.every(meetsReadTarget);
   return {
     options,
     server: { mode: 'child process', logLevel, peakRssBytes },
@@ -370,6 +356,41 @@ export async function runLoad(ctx: LoadContext, options: LoadOptions): Promise<L
     readTargetMet: met(reads),
     pacedReadTargetMet: met(reads.filter((r) => r.rate !== null)),
   };
+}
+
+/** A read run (no upload body): the runs held to the dashboard target. */
+export function isRead(row: LoadRow): boolean {
+  return row.mbPerSecond === null;
+}
+
+/** Whether a read run met the dashboard target: answered, no errors, p99 under READ_P99_TARGET_MS. */
+export function meetsReadTarget(row: LoadRow): boolean {
+  return row.responses > 0 && row.errors === 0 && row.p99Ms < READ_P99_TARGET_MS;
+}
+
+/**
+ * Runs `work` after the settle pause, with the target process's CPU seconds and the 1-minute load
+ * average taken around it.
+ */
+async function measure<T>(
+  target: ServerProcess,
+  work: () => Promise<T>,
+): Promise<{ result: T; cpuSeconds: number | null; loadAverage: [number, number] }> {
+  await settle();
+  const cpuBefore = await target.cpuSeconds();
+  const loadBefore = loadavg()[0]!;
+  const result = await work();
+  const cpuAfter = await target.cpuSeconds();
+  return {
+    result,
+    cpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
+    loadAverage: [loadBefore, loadavg()[0]!],
+  };
+}
+
+/** CPU seconds over `seconds` of wall time, as a share of all cores; null if unknown. */
+function cpuPercent(cpuSeconds: number | null, seconds: number): number | null {
+  return cpuSeconds === null ? null : (100 * cpuSeconds) / (seconds * availableParallelism());
 }
 
 function toRow(
@@ -396,10 +417,7 @@ function toRow(
     errors: result.non2xx + result.errors + result.timeouts,
     non2xx: result.non2xx,
     statusCounts,
-    serverCpuPercent:
-      extra.cpuSeconds === null
-        ? null
-        : (100 * extra.cpuSeconds) / (result.duration * availableParallelism()),
+    serverCpuPercent: cpuPercent(extra.cpuSeconds, result.duration),
     loadAverage: extra.loadAverage,
   };
 }
@@ -430,8 +448,7 @@ function pacedRow(
     errors: responses - ok + result.failures,
     non2xx: responses - ok,
     statusCounts: result.statusCounts,
-    serverCpuPercent:
-      extra.cpuSeconds === null ? null : (100 * extra.cpuSeconds) / (result.seconds * availableParallelism()),
+    serverCpuPercent: cpuPercent(extra.cpuSeconds, result.seconds),
     loadAverage: extra.loadAverage,
   };
 }

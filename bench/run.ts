@@ -25,7 +25,14 @@ import {
   psqlBaseline,
 } from './baselines.js';
 import { ensureFixture, type Fixture, parseSize, sizeLabel } from './generate-fixture.js';
-import { DEFAULT_LOAD_OPTIONS, type LoadOptions, type LoadResults, runLoad } from './load.js';
+import {
+  DEFAULT_LOAD_OPTIONS,
+  isRead,
+  type LoadOptions,
+  type LoadResults,
+  meetsReadTarget,
+  runLoad,
+} from './load.js';
 import { type Measurement, measure, medianBy, processMaxRss, RssSampler, time } from './measure.js';
 import { type BenchOrganization, BenchOrganizations } from './organizations.js';
 import { resultsDir } from './paths.js';
@@ -682,10 +689,10 @@ function printLoad(out: string[], load: LoadResults): void {
     out.push('');
   }
   const target = load.readP99TargetMs;
-  const saturated = load.rows.filter((r) => r.mbPerSecond === null && r.rate === null);
-  for (const row of load.rows.filter((r) => r.mbPerSecond === null)) {
+  const saturated = load.rows.filter((r) => isRead(r) && r.rate === null);
+  for (const row of load.rows.filter(isRead)) {
     const how = row.rate === null ? 'saturated' : `paced at ${row.rate} req/s`;
-    const ok = row.responses > 0 && row.errors === 0 && row.p99Ms < target;
+    const ok = meetsReadTarget(row);
     // The ceiling runs follow the saturated runs' order (metrics, then the listing).
     const ceiling = row.rate === null ? load.ceilings?.[saturated.indexOf(row)] : undefined;
     const beside = ceiling ? `; plain node:http with the same answer: p99 ${ceiling.p99Ms} ms` : '';
