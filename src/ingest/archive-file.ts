@@ -82,7 +82,10 @@ export async function archiveFile(
     if (file?.status !== 'ready' || file.archive)
       return { fileId: target.id, reason: 'no longer a ready, unarchived file' };
     const key = archiveObjectKey(organization.id, file.id);
-    const written = await store.put(key, Readable.from(archiveBytes(pool, file), { objectMode: false }));
+    const written = await store.put(
+      key,
+      Readable.from(archiveBytes(pool, store, file), { objectMode: false }),
+    );
     let committed = false;
     try {
       const sha256 = await verifyArchive(store, file, key, written);
@@ -126,10 +129,10 @@ export async function archiveFile(
 }
 
 /** The archive object's bytes (see archive-format.ts), built from the chunk rows a page at a time. */
-async function* archiveBytes(pool: pg.Pool, file: FileRecord): AsyncGenerator<Buffer> {
+async function* archiveBytes(pool: pg.Pool, store: ObjectStore, file: FileRecord): AsyncGenerator<Buffer> {
   yield ARCHIVE_MAGIC;
   let frames = 0;
-  for await (const chunk of readFileChunks(pool, undefined, file)) {
+  for await (const chunk of readFileChunks(pool, store, file)) {
     yield encodeFrameHeader(chunk);
     yield chunk.payload;
     frames++;

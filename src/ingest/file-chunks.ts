@@ -15,12 +15,11 @@ const PAGE = 8;
  * archive object (see archive-file.ts). Every reader of chunk payloads goes through here, so archived
  * files read transparently. When the file is archived or restored while it is being read (its chunks
  * move between PostgreSQL and the store), reading continues from the new place at the next chunk.
- * An archive is checked against its recorded SHA-256 once read to the end. Without a store, an
- * archived file cannot be read (STORAGE_ERROR).
+ * An archive is checked against its recorded SHA-256 once read to the end.
  */
 export async function* readFileChunks(
   pool: pg.Pool,
-  store: ObjectStore | undefined,
+  store: ObjectStore,
   file: FileRecord,
 ): AsyncGenerator<StoredChunk> {
   const total = file.chunkCount ?? 0;
@@ -30,11 +29,6 @@ export async function* readFileChunks(
   for (let moves = 0; next < total; moves++) {
     const from = next;
     if (current.archive) {
-      if (!store) {
-        throw new IngestError('STORAGE_ERROR', `file ${file.id} is archived and no object store was given`, {
-          fileId: file.id,
-        });
-      }
       try {
         for await (const chunk of readArchive(store, current)) {
           if (chunk.chunkIndex < next) continue;
