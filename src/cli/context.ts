@@ -1,5 +1,7 @@
 import { userInfo } from 'node:os';
 import { loadConfig } from '../config.js';
+import { findFileOrganizationId } from '../db/index.js';
+import { IngestError } from '../errors.js';
 import { openServices, type Services } from '../ingest/index.js';
 
 /** Options every command accepts. */
@@ -28,4 +30,11 @@ export async function withServices<T>(
   } finally {
     await services.close();
   }
+}
+
+/** The organization owning a file id (the operator's path: any organization), or FILE_NOT_FOUND. */
+export async function fileOrganizationId(services: Services, fileId: string): Promise<string> {
+  const organizationId = await findFileOrganizationId(services.pool, fileId);
+  if (!organizationId) throw new IngestError('FILE_NOT_FOUND', `no file ${fileId}`, { fileId });
+  return organizationId;
 }

@@ -21,7 +21,7 @@ export interface RestoreResult {
  */
 export async function restoreFile(
   services: ArchiveServices,
-  organization: { id: string; slug: string },
+  organization: { id: string },
   fileId: string,
   actor: Actor,
 ): Promise<RestoreResult> {

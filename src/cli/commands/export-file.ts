@@ -2,10 +2,9 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { findFileOrganizationId } from '../../db/index.js';
 import { IngestError } from '../../errors.js';
 import { exportFile, exportOriginal, type Services } from '../../ingest/index.js';
-import { withServices } from '../context.js';
+import { fileOrganizationId, withServices } from '../context.js';
 
 /**
  * `ingest export <fileId> [-o path] [--normalize | --original]`: to stdout, or atomically to a file.
@@ -21,8 +20,7 @@ export async function exportCommand(
     });
   }
   await withServices(async (services) => {
-    const organizationId = await findFileOrganizationId(services.pool, fileId);
-    if (!organizationId) throw new IngestError('FILE_NOT_FOUND', `no file ${fileId}`, { fileId });
+    const organizationId = await fileOrganizationId(services, fileId);
     const run = (out: Writable) => exportTo(services, organizationId, fileId, out, options);
     if (!options.output) {
       await run(process.stdout);

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { findFileOrganizationId, getOrganization, getOrganizationById } from '../../db/index.js';
-import { IngestError } from '../../errors.js';
-import { archiveFiles, deleteFile, restoreFile, type Services } from '../../ingest/index.js';
+import { getOrganization } from '../../db/index.js';
+import { archiveFiles, deleteFile, restoreFile } from '../../ingest/index.js';
 import { formatBytes } from '../../units.js';
-import { cliActor, withServices } from '../context.js';
+import { cliActor, fileOrganizationId, withServices } from '../context.js';
 import { parseDurationOption } from '../option-parsers.js';
 import { printJson } from '../output.js';
 
@@ -16,8 +15,10 @@ export function registerLifecycleCommands(program: Command): void {
     .option('--json', 'as JSON')
     .action(async (fileId: string, options: { json?: boolean }) =>
       withServices(async (services) => {
-        const org = await organizationOfFile(services, fileId);
-        const result = await deleteFile(services.pool, services.store, org.id, fileId, { name: cliActor() });
+        const organizationId = await fileOrganizationId(services, fileId);
+        const result = await deleteFile(services.pool, services.store, organizationId, fileId, {
+          name: cliActor(),
+        });
         if (options.json) printJson(result);
         else process.stdout.write(`deleted file ${fileId} and its stored original\n`);
       }),
@@ -61,20 +62,12 @@ export function registerLifecycleCommands(program: Command): void {
     .option('--json', 'as JSON')
     .action(async (fileId: string, options: { json?: boolean }) =>
       withServices(async (services) => {
-        const org = await organizationOfFile(services, fileId);
-        const result = await restoreFile(services, org, fileId, { name: cliActor() });
+        const id = await fileOrganizationId(services, fileId);
+        const result = await restoreFile(services, { id }, fileId, { name: cliActor() });
         if (options.json) printJson(result);
         else if (result.restored)
           process.stdout.write(`restored file ${fileId}: ${result.chunks} chunks back in PostgreSQL\n`);
         else process.stdout.write(`file ${fileId} is not archived; nothing to do\n`);
       }),
     );
-}
-
-/** The organization owning a file id (operator path), or FILE_NOT_FOUND. */
-async function organizationOfFile(services: Services, fileId: string): Promise<{ id: string; slug: string }> {
-  const organizationId = await findFileOrganizationId(services.pool, fileId);
-  const org = organizationId ? await getOrganizationById(services.pool, organizationId) : null;
-  if (!org) throw new IngestError('FILE_NOT_FOUND', `no file ${fileId}`, { fileId });
-  return org;
 }

@@ -1,13 +1,11 @@
-import { findFileOrganizationId, listFileMetrics, withTenant } from '../../db/index.js';
-import { IngestError } from '../../errors.js';
-import { withServices } from '../context.js';
+import { listFileMetrics, withTenant } from '../../db/index.js';
+import { fileOrganizationId, withServices } from '../context.js';
 import { printJson, table } from '../output.js';
 
 /** `ingest metrics <fileId>`: the file's metric rows; file-level first, then per column. */
 export async function metricsCommand(fileId: string, options: { json?: boolean }): Promise<void> {
   await withServices(async (services) => {
-    const organizationId = await findFileOrganizationId(services.pool, fileId);
-    if (!organizationId) throw new IngestError('FILE_NOT_FOUND', `no file ${fileId}`, { fileId });
+    const organizationId = await fileOrganizationId(services, fileId);
     const metrics = await withTenant(services.pool, organizationId, (db) => listFileMetrics(db, fileId));
     if (options.json) {
       printJson({ fileId, metrics });
