@@ -78,6 +78,9 @@ const cases: [value: string, mask: number][] = [
   ['2024-04-31', TEXT],
   ['2024-12-31', DATE],
   ['2024-13-01', TEXT],
+  // A non-digit in the year's second half (found by the property test below with seed 847687058).
+  ['06x0-10-09', TEXT],
+  ['20-4-01-01', TEXT],
   ['2024-00-10', TEXT],
   ['2024-01-00', TEXT],
   ['0000-01-01', TEXT],

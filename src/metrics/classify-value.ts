@@ -78,11 +78,15 @@ function classifyNumber(s: string, n: number, start: number): number {
 
 /** `YYYY-MM-DD` (a real proleptic-Gregorian date) or `YYYY-MM-DD[T ]HH:MM[:SS[.fraction]][Z|±HH:MM]`. */
 function classifyTemporal(s: string, n: number): number {
-  const year = digits2(s, 0) * 100 + digits2(s, 2);
+  const century = digits2(s, 0);
+  const yearInCentury = digits2(s, 2);
+  const year = century * 100 + yearInCentury;
   const month = digits2(s, 5);
   const day = digits2(s, 8);
-  // digits2 returns a negative number for a non-digit, which fails these range checks too.
-  if (year < 1 || s.charCodeAt(7) !== MINUS || month < 1 || month > 12 || day < 1) return TEXT_MASK;
+  // digits2 returns a negative number for a non-digit, which fails these range checks too; the year's two
+  // halves are checked apart, since a non-digit in the second would only lower the sum (`06x0`: 599).
+  if (century < 0 || yearInCentury < 0 || year < 1) return TEXT_MASK;
+  if (s.charCodeAt(7) !== MINUS || month < 1 || month > 12 || day < 1) return TEXT_MASK;
   if (day > daysInMonth(year, month)) return TEXT_MASK;
   if (n === 10) return DATE_MASK;
 
