@@ -1,5 +1,5 @@
 import { type CsvError, parse } from 'csv-parse/sync';
-import type { Delimiter } from '../chunker/index.js';
+import type { Delimiter } from '../domain/index.js';
 import type { RowErrorCode } from './chunk-task.js';
 
 /** Receives what the parser finds, in input order. Lines are 1-based within the parsed bytes. */
