@@ -4,4 +4,4 @@ export type { ColumnType } from './column-type.js';
 export type { Delimiter, Dialect, SourceEncoding } from './dialect.js';
 export type { FileStatus } from './file-status.js';
 export type { MetricRow } from './metric-row.js';
-export type { OnErrorPolicy } from './on-error-policy.js';
+export { ON_ERROR_POLICIES, type OnErrorPolicy } from './on-error-policy.js';
