@@ -7,9 +7,9 @@
  * ones `metricRows()` writes for such a file (8 file-level rows and 9 per column, 116 in all). No
  * chunks or originals are stored, so only the listing and metrics endpoints can read them.
  */
-import type { Dialect } from '../src/chunker/index.js';
 import type { FileColumn, Queryable } from '../src/db/index.js';
-import { type ColumnSummary, type ColumnType, type MetricRow, metricRows } from '../src/metrics/index.js';
+import type { ColumnType, Dialect, MetricRow } from '../src/domain/index.js';
+import { type ColumnSummary, metricRows } from '../src/metrics/index.js';
 import { FIXTURE_COLUMNS, FIXTURE_HEADER } from './fixture-columns.js';
 
 /** Inferred type of each fixture column, as ingest reports it (bigint and numeric come out as numbers). */

@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Delimiter, openChunks } from '../src/chunker/index.js';
+import { openChunks } from '../src/chunker/index.js';
+import type { Delimiter } from '../src/domain/index.js';
 
 /**
  * The row-alignment invariant: whatever the table and however the input arrives, the chunks reproduce the

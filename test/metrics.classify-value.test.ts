@@ -1,12 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  ALL_TYPE_BITS,
-  type ColumnType,
-  classifyValue,
-  columnTypeOf,
-  TYPE_BITS,
-} from '../src/metrics/index.js';
+import type { ColumnType } from '../src/domain/index.js';
+import { ALL_TYPE_BITS, classifyValue, columnTypeOf, TYPE_BITS } from '../src/metrics/index.js';
 
 const INTEGER = TYPE_BITS.INTEGER | TYPE_BITS.DECIMAL;
 const DECIMAL = TYPE_BITS.DECIMAL;

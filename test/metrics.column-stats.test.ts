@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
+import type { MetricRow } from '../src/domain/index.js';
 import {
   type ColumnSummary,
   createStatsBuilder,
   METRIC_TYPES,
-  type MetricRow,
   metricRows,
   summarize,
 } from '../src/metrics/index.js';

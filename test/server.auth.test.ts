@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { revokeApiKeyById } from '../src/server/index.js';
+import { revokeApiKeyById } from '../src/api-keys/index.js';
 import { runCli } from './support/run-cli.js';
 import { json, startTestServer, type TestServer } from './support/server.js';
 

@@ -1,7 +1,7 @@
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import type { SourceEncoding } from '../domain/index.js';
 import { IngestError } from '../errors.js';
-import type { SourceEncoding } from './types.js';
 
 /** The bytes of a stream as Buffers, whatever chunk type it yields (strings, Uint8Arrays). */
 export async function* bytesOf(input: AsyncIterable<unknown>): AsyncGenerator<Buffer, void, undefined> {

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import type { SourceEncoding } from '../domain/index.js';
 import { IngestError } from '../errors.js';
 import { matchBinarySignature } from './binary-signatures.js';
 import {
@@ -14,7 +15,6 @@ import {
   UTF16_GUESS_BYTES,
   UTF16_GUESS_PAIR_SHARE,
 } from './constants.js';
-import type { SourceEncoding } from './types.js';
 import { utf8Sequences } from './utf8-sequences.js';
 
 /** How to turn the (decompressed) input bytes into UTF-8. */

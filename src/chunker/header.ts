@@ -1,7 +1,8 @@
 import { CsvError, parse } from 'csv-parse/sync';
+import type { Delimiter } from '../domain/index.js';
 import { type ErrorCode, IngestError } from '../errors.js';
 import { CR, LF } from './constants.js';
-import type { Delimiter, Header } from './types.js';
+import type { Header } from './types.js';
 
 /**
  * Parses the header record. `raw` holds everything before the first data record: leading blank lines (kept

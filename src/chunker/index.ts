@@ -1,11 +1,2 @@
 export { openChunks } from './open-chunks.js';
-export type {
-  ChunkerOptions,
-  ChunkSource,
-  Delimiter,
-  Dialect,
-  Header,
-  OpenChunks,
-  RawChunk,
-  SourceEncoding,
-} from './types.js';
+export type { ChunkerOptions, ChunkSource, Header, OpenChunks, RawChunk } from './types.js';

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { Dialect } from '../domain/index.js';
 import { IngestError } from '../errors.js';
 import { ByteReader } from './byte-reader.js';
 import { CR, LF, SAMPLE_BYTES, SPACE, TAB } from './constants.js';
@@ -8,7 +9,7 @@ import { parseHeader } from './header.js';
 import { skipBlankLines } from './record-scanner.js';
 import { RowAlignedSplitter } from './row-aligned-splitter.js';
 import { type SniffResult, sniffDialect } from './sniff-dialect.js';
-import type { ChunkerOptions, ChunkSource, Dialect, Header, OpenChunks, RawChunk } from './types.js';
+import type { ChunkerOptions, ChunkSource, Header, OpenChunks, RawChunk } from './types.js';
 
 /**
  * Sniffs the start of `input` (compression, encoding, dialect, header) and returns the data records as

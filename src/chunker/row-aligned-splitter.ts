@@ -1,6 +1,6 @@
+import type { Delimiter } from '../domain/index.js';
 import { IngestError } from '../errors.js';
 import { LF, QUOTE } from './constants.js';
-import type { Delimiter } from './types.js';
 
 export interface SplitterOptions {
   /** Target chunk size in bytes: a chunk ends right after the first record end at which it is at least this long. */

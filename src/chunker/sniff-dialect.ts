@@ -1,6 +1,6 @@
+import type { Delimiter } from '../domain/index.js';
 import { CR, DELIMITER_CANDIDATES, LF, SNIFF_MAX_RECORDS } from './constants.js';
 import { type SampleScan, scanSample } from './record-scanner.js';
-import type { Delimiter } from './types.js';
 
 /** The sniffed delimiter and where the header record ends in the sample. */
 export interface SniffResult {

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { ON_ERROR_POLICIES } from '../domain/index.js';
 import { LIMITS } from '../limits.js';
 import { formatBytes } from '../units.js';
 import { registerKeyCommands } from './commands/api-keys.js';
@@ -35,7 +36,7 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
       new Option(
         '--on-error <policy>',
         'bad rows: strict fails the file, skip records them and goes on',
-      ).choices(['strict', 'skip']),
+      ).choices(ON_ERROR_POLICIES),
     )
     .option(
       '--max-errors <n>',

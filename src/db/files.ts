@@ -1,12 +1,8 @@
 import type pg from 'pg';
-import type { Dialect } from '../chunker/index.js';
+import type { ColumnType, Dialect, FileStatus } from '../domain/index.js';
 import { isUuid } from '../ids.js';
-import type { ColumnType } from '../metrics/index.js';
 import type { Queryable } from './pool.js';
 import { tenantStatement, uuidLiteral } from './tenant-context.js';
-
-/** See the state machine on storage_meta.files in migration 0003. */
-export type FileStatus = 'processing' | 'ready' | 'failed';
 
 export interface FileColumn {
   name: string;

@@ -30,7 +30,6 @@ export {
   type FileColumn,
   type FileCursor,
   type FileRecord,
-  type FileStatus,
   type FileSummaryRecord,
   findFileBySha,
   findFileOrganizationId,

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { MetricRow } from '../metrics/index.js';
+import type { MetricRow } from '../domain/index.js';
 import type { Queryable } from './pool.js';
 import { tenantStatement, uuidLiteral } from './tenant-context.js';
 

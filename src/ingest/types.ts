@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
+import type { OnErrorPolicy } from '../domain/index.js';
 import type { Logger } from '../logger.js';
 import type { ObjectStore } from '../storage/index.js';
-import type { ChunkPool, OnErrorPolicy } from '../workers/index.js';
+import type { ChunkPool } from '../workers/index.js';
 
 /** Where an upload's bytes come from. */
 export type IngestSource =

@@ -1,3 +1,4 @@
+import { ON_ERROR_POLICIES } from '../domain/index.js';
 import { IngestError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { formatBytes } from '../units.js';
@@ -47,10 +48,10 @@ export function validateIngestOptions(options: IngestOptions): ChunkSettings {
   );
   if (options.maxErrors !== undefined)
     checkInteger('maxErrors', options.maxErrors, 0, Number.MAX_SAFE_INTEGER);
-  if (options.onError !== undefined && options.onError !== 'strict' && options.onError !== 'skip') {
+  if (options.onError !== undefined && !(ON_ERROR_POLICIES as readonly string[]).includes(options.onError)) {
     throw new IngestError(
       'INVALID_OPTION',
-      `onError must be strict or skip, got ${JSON.stringify(options.onError)}`,
+      `onError must be ${ON_ERROR_POLICIES.join(' or ')}, got ${JSON.stringify(options.onError)}`,
       { option: 'onError' },
     );
   }

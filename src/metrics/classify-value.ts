@@ -1,4 +1,4 @@
-import type { ColumnType } from './types.js';
+import type { ColumnType } from '../domain/index.js';
 
 /**
  * Bits of a value's type mask. A value carries every type it fits (an integer is also a decimal, a date is

@@ -4,4 +4,4 @@ export { METRIC_TYPES, metricRows } from './metric-rows.js';
 export { createStatsBuilder } from './stats-builder.js';
 export type { StatsSnapshot } from './stats-snapshot.js';
 export { summarize } from './summarize.js';
-export type { ColumnSummary, ColumnType, MetricRow } from './types.js';
+export type { ColumnSummary } from './types.js';

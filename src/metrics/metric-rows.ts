@@ -1,4 +1,5 @@
-import type { ColumnSummary, FileFacts, MetricRow } from './types.js';
+import type { MetricRow } from '../domain/index.js';
+import type { ColumnSummary, FileFacts } from './types.js';
 
 /** Every metric_type ingest writes to analytics.metrics; dashboards and queries refer to these names. */
 export const METRIC_TYPES = {

@@ -1,15 +1,4 @@
-/** Column types ingest infers, narrowest first. A column's type is the narrowest every non-empty value fits. */
-export type ColumnType = 'integer' | 'decimal' | 'boolean' | 'date' | 'timestamp' | 'text';
-
-/** One row of analytics.metrics, before the ids are attached. */
-export interface MetricRow {
-  /** null for file-level metrics. */
-  columnName: string | null;
-  columnIndex: number | null;
-  metricType: string;
-  numericValue: number | null;
-  textValue: string | null;
-}
+import type { ColumnType } from '../domain/index.js';
 
 /** File-level facts the pipeline knows at the end of an ingest. */
 export interface FileFacts {

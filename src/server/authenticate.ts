@@ -1,9 +1,8 @@
 import type pg from 'pg';
+import { hashSecret, parseApiKey, type Scope, secretMatches } from '../api-keys/index.js';
 import { findApiKeyByPrefix, withAppRole } from '../db/index.js';
 import { IngestError } from '../errors.js';
-import { hashSecret, parseApiKey, secretMatches } from './api-key-format.js';
 import type { AuthCache } from './auth-cache.js';
-import type { Scope } from './scopes.js';
 
 /** Who a request acts for: the organization and API key it authenticated with. */
 export interface Principal {

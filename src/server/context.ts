@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { Scope } from '../api-keys/index.js';
 import type { S3Config } from '../config.js';
 import type { IngestServices } from '../ingest/index.js';
 import type { AuthCache } from './auth-cache.js';
@@ -12,7 +13,6 @@ import {
 import type { InFlightUploads } from './in-flight-uploads.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { ReadCache } from './read-cache.js';
-import type { Scope } from './scopes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

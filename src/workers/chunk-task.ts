@@ -1,8 +1,5 @@
-import type { Delimiter } from '../chunker/index.js';
+import type { Delimiter, OnErrorPolicy } from '../domain/index.js';
 import type { StatsSnapshot } from '../metrics/index.js';
-
-/** How bad rows are handled: fail the file (strict) or record them and go on (skip). */
-export type OnErrorPolicy = 'strict' | 'skip';
 
 /** Row-level error codes a worker can report (a subset of ErrorCode). */
 export type RowErrorCode =

@@ -3,7 +3,6 @@ export type {
   ChunkError,
   ChunkResult,
   ChunkTask,
-  OnErrorPolicy,
   RejectedRow,
   RowErrorCode,
 } from './chunk-task.js';

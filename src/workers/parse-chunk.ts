@@ -1,12 +1,10 @@
+import { LIMITS } from '../limits.js';
 import { createStatsBuilder, type StatsSnapshot } from '../metrics/index.js';
 import { type BadLine, findBadLines } from './byte-checks.js';
 import type { ChunkError, ChunkTask, RejectedRow, RowErrorCode } from './chunk-task.js';
 import { fastParseRecords } from './fast-record-parser.js';
 import { rawLines } from './raw-lines.js';
 import { csvParseRecords } from './record-parser.js';
-
-/** Rejected rows keep at most this much of the row's text (mirrors LIMITS.rejectedRawChars). */
-const MAX_RAW_CHARS = 4096;
 
 export interface ParsedChunk {
   rows: number;
@@ -16,10 +14,10 @@ export interface ParsedChunk {
 }
 
 /**
- * Where parseRecords puts accepted records, in order. `reset` drops what was added: the fast parser may
- * give up part-way, and the reference parser then starts the chunk over.
+ * Receives the accepted records' fields, in order, from parseRecords. `reset` drops what was added: the
+ * fast parser may give up part-way, and the reference parser then starts the chunk over.
  */
-export interface RecordSink {
+export interface AcceptedRecordSink {
   add(fields: string[]): void;
   reset(): void;
 }
@@ -34,7 +32,7 @@ export function parseChunk(
   options: { reference?: boolean } = {},
 ): ParsedChunk {
   let stats = createStatsBuilder(task.columnCount);
-  const sink: RecordSink = {
+  const sink: AcceptedRecordSink = {
     add: (fields) => stats.add(fields),
     reset: () => {
       stats = createStatsBuilder(task.columnCount);
@@ -56,7 +54,7 @@ export function parseChunk(
 export function parseRecords(
   bytes: Buffer,
   task: Pick<ChunkTask, 'delimiter' | 'columnCount' | 'onError' | 'maxRecordBytes'>,
-  sink: RecordSink,
+  sink: AcceptedRecordSink,
   options: { reference?: boolean } = {},
 ): Omit<ParsedChunk, 'stats'> {
   const strict = task.onError === 'strict';
@@ -86,7 +84,12 @@ export function parseRecords(
       if (!error || startLine < error.line) error = { code, message: reason, line: startLine };
       return;
     }
-    rejected.push({ line: startLine, code, reason, raw: rawLines(bytes, startLine, endLine, MAX_RAW_CHARS) });
+    rejected.push({
+      line: startLine,
+      code,
+      reason,
+      raw: rawLines(bytes, startLine, endLine, LIMITS.rejectedRawChars),
+    });
   };
   let nextBad = 0;
   csvParseRecords(

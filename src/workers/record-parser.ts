@@ -1,9 +1,12 @@
 import { type CsvError, parse } from 'csv-parse/sync';
-import type { Delimiter } from '../chunker/index.js';
+import type { Delimiter } from '../domain/index.js';
 import type { RowErrorCode } from './chunk-task.js';
 
-/** Receives what the parser finds, in input order. Lines are 1-based within the parsed bytes. */
-export interface RecordSink {
+/**
+ * Receives each record or rejection the parser finds, in input order, with the lines it spans (1-based
+ * within the parsed bytes).
+ */
+export interface RecordOrRejectionSink {
   record(fields: string[], startLine: number, endLine: number): void;
   reject(code: RowErrorCode, reason: string, startLine: number, endLine: number): void;
 }
@@ -17,10 +20,13 @@ export interface ParseOptions {
 }
 
 /**
- * The one parsing interface of the pipeline: RFC 4180 records with `"` quotes and `""` escapes.
- * csv-parse is the reference implementation behind it.
+ * The reference parsing interface: RFC 4180 records with `"` quotes and `""` escapes, every record and
+ * every rejection reported with its lines. csv-parse implements it (csvParseRecords) and decides the
+ * pipeline's row error codes and line numbers. The hot path's fastParseRecords (fast-record-parser.ts)
+ * does not implement it: it takes decoded text, reports neither lines nor errors, and gives up on any
+ * anomaly, whereupon parseRecords (parse-chunk.ts) re-parses the chunk through this interface.
  */
-export type RecordParser = (bytes: Buffer, options: ParseOptions, sink: RecordSink) => void;
+export type RecordParser = (bytes: Buffer, options: ParseOptions, sink: RecordOrRejectionSink) => void;
 
 /** csv-parse error codes -> ingest's stable row error codes. */
 const CSV_PARSE_CODES: Record<string, RowErrorCode> = {

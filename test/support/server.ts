@@ -1,8 +1,9 @@
 import { readdir } from 'node:fs/promises';
+import { createApiKey, SCOPES, type Scope } from '../../src/api-keys/index.js';
 import type { Organization } from '../../src/db/index.js';
 import { logger } from '../../src/logger.js';
 import type { ImportSettings } from '../../src/server/context.js';
-import { createApiKey, type RunningServer, SCOPES, type Scope, startServer } from '../../src/server/index.js';
+import { type RunningServer, startServer } from '../../src/server/index.js';
 import { createTestEnvironment, type TestEnvironment } from './services.js';
 import { NO_TRACES as NO_STORED_TRACES, organizationTraces } from './traces.js';
 

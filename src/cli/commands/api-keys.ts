@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { createApiKey, parseScopes, revokeApiKeyById, SCOPES } from '../../api-keys/index.js';
 import { getOrganization, listApiKeys, withTenant } from '../../db/index.js';
-import { createApiKey, parseScopes, revokeApiKeyById, SCOPES } from '../../server/index.js';
 import { cliActor, withServices } from '../context.js';
 import { parseIntegerOption } from '../option-parsers.js';
 import { printJson, shortTime, table } from '../output.js';

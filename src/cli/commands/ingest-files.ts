@@ -1,4 +1,5 @@
 import { ensureOrganization } from '../../db/index.js';
+import type { OnErrorPolicy } from '../../domain/index.js';
 import { IngestError, isIngestError } from '../../errors.js';
 import {
   type IngestResult,
@@ -9,7 +10,6 @@ import {
   uploadByteLimit,
 } from '../../ingest/index.js';
 import { formatBytes } from '../../units.js';
-import type { OnErrorPolicy } from '../../workers/index.js';
 import { cliActor, withServices } from '../context.js';
 import { describeError, EXIT, printJson } from '../output.js';
 import { ProgressBar } from '../progress-bar.js';

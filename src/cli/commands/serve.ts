@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import { logger } from '../../logger.js';
-import { startServer } from '../../server/index.js';
 import { withServices } from '../context.js';
 
 export interface ServeOptions {
@@ -15,6 +14,8 @@ export interface ServeOptions {
  * SIGTERM/SIGINT (which abort `signal`); then a graceful shutdown, and the services close.
  */
 export async function serveCommand(options: ServeOptions, signal: AbortSignal): Promise<void> {
+  // Loaded here, not at the top: every other command (key create among them) runs without Fastify.
+  const { startServer } = await import('../../server/index.js');
   // The CLI is quiet by default; a server logs requests unless INGEST_LOG_LEVEL says otherwise.
   if (!process.env.INGEST_LOG_LEVEL) logger.level = 'info';
   await withServices(async (services) => {

@@ -8,7 +8,7 @@ import {
   withTenant,
 } from '../db/index.js';
 import { IngestError } from '../errors.js';
-import { generateApiKey } from './api-key-format.js';
+import { generateApiKey } from './key-format.js';
 import type { Scope } from './scopes.js';
 
 /**

@@ -1,0 +1,7 @@
+// Types every layer shares. This folder imports nothing (not even the base modules), so any folder may import it.
+
+export type { ColumnType } from './column-type.js';
+export type { Delimiter, Dialect, SourceEncoding } from './dialect.js';
+export type { FileStatus } from './file-status.js';
+export type { MetricRow } from './metric-row.js';
+export { ON_ERROR_POLICIES, type OnErrorPolicy } from './on-error-policy.js';
