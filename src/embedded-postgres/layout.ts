@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { chmod, chown, lstat, mkdir, open, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { Logger } from '../../logger.js';
-import { isRoot, type RuntimeUser, resolveRuntimeUser, userCan } from './runtime-user.js';
+import type { Logger } from '../logger.js';
+import { isRoot, type RuntimeUser, resolveRuntimeUser, userCan } from './run-as-root.js';
 
 /**
  * Where one ingest home keeps its embedded server. Files that coordinate CLI processes (lock, leases,

@@ -4,9 +4,9 @@ import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { IngestError } from '../../errors.js';
-import type { Logger } from '../../logger.js';
-import { type RuntimeUser, userCan } from './runtime-user.js';
+import { IngestError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { type RuntimeUser, userCan } from './run-as-root.js';
 
 /** The PostgreSQL programs ingest drives, from a `native` folder holding bin/, lib/ and share/. */
 export interface PostgresBinaries {

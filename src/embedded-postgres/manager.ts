@@ -11,7 +11,7 @@
  *   stopped) by the next one. Leases of dead pids do not count.
  *
  * Root: PostgreSQL refuses to run as root, so initdb, pg_ctl and postgres run as the `postgres` account
- * (created when absent); see embedded/layout.ts for where the data goes and embedded/binaries.ts for when
+ * (created when absent); see layout.ts for where the data goes and binaries.ts for when
  * the binaries are copied.
  *
  * Every child process is spawned asynchronously, and the server's output goes to its log file, so
@@ -22,7 +22,7 @@ import { lstat, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/
 import { join } from 'node:path';
 import { IngestError } from '../errors.js';
 import { type Logger, logger } from '../logger.js';
-import { type PostgresBinaries, usableBinaries } from './embedded/binaries.js';
+import { type PostgresBinaries, usableBinaries } from './binaries.js';
 import {
   canConnect,
   connectionString,
@@ -34,10 +34,10 @@ import {
   readPostmaster,
   startServer,
   stopServer,
-} from './embedded/cluster.js';
-import { type EmbeddedLayout, findLayout, prepareLayout } from './embedded/layout.js';
-import { withLockFile } from './embedded/lock-file.js';
-import { commandOutput, isPidAlive } from './embedded/process.js';
+} from './cluster.js';
+import { type EmbeddedLayout, findLayout, prepareLayout } from './layout.js';
+import { withLockFile } from './lock-file.js';
+import { commandOutput, isPidAlive } from './process.js';
 
 /** A database to use: a connection string, and what to do when done with it. */
 export interface DatabaseHandle {

@@ -1,4 +1,4 @@
-import { IngestError } from '../../errors.js';
+import { IngestError } from '../errors.js';
 import { commandOutput, type RunAs, runCommand } from './process.js';
 
 /** The account PostgreSQL runs as. `runAs` is empty when that is the current (non-root) user. */

@@ -14,7 +14,7 @@ import {
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
-import { IngestError } from '../../errors.js';
+import { IngestError } from '../errors.js';
 import type { PostgresBinaries } from './binaries.js';
 import type { EmbeddedLayout } from './layout.js';
 import { type CommandResult, commandOutput, isPidAlive, runCommand } from './process.js';
