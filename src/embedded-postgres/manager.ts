@@ -10,9 +10,9 @@
  *   one server, the last one out stops it, and a server left by a crashed process is adopted (and
  *   stopped) by the next one. Leases of dead pids do not count.
  *
- * Root: PostgreSQL refuses to run as root, so initdb, pg_ctl and postgres run as the `postgres` account
- * (created when absent); see layout.ts for where the data goes and binaries.ts for when
- * the binaries are copied.
+ * Root: PostgreSQL refuses to run as root, so initdb, pg_ctl and postgres then run as the `postgres`
+ * account; run-as-root.ts holds all that this takes (the account, ownership, data and binaries placed
+ * where that account can reach them).
  *
  * Every child process is spawned asynchronously, and the server's output goes to its log file, so
  * nothing here blocks the event loop or lets a full pipe stall PostgreSQL.
