@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { loadConfig } from '../src/config.js';
-import { createPool, embeddedStatus } from '../src/db/index.js';
+import { createPool } from '../src/db/index.js';
+import { embeddedStatus } from '../src/embedded-postgres/index.js';
 import { type IngestResult, ingest, openServices, type Services } from '../src/ingest/index.js';
 import { LIMITS } from '../src/limits.js';
 import {

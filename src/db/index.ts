@@ -14,13 +14,6 @@ export { ensureAudit } from './audits.js';
 export { type Change, ChangeFeed, type ChangeFeedState, type ChangeSubscriber } from './change-feed.js';
 export { type ChunkRow, ChunkWriter } from './chunk-writer.js';
 export { readChunks, type StoredChunk } from './chunks.js';
-export {
-  type DatabaseHandle,
-  embeddedStatus,
-  openDatabase,
-  startEmbedded,
-  stopEmbedded,
-} from './embedded-postgres.js';
 export { lockFile, tryLockFile, tryWithFileLock, unlockFile, withFileLock } from './file-lock.js';
 export {
   type CompletedFile,

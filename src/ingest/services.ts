@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Config } from '../config.js';
-import { createPool, type DatabaseHandle, migrate, openDatabase } from '../db/index.js';
+import { createPool, migrate } from '../db/index.js';
+import { type DatabaseHandle, openDatabase } from '../embedded-postgres/index.js';
 import { type Logger, logger as rootLogger } from '../logger.js';
 import { createObjectStore } from '../storage/index.js';
 import { type ChunkPool, createChunkPool, defaultThreads } from '../workers/index.js';

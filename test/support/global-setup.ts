@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { type DatabaseHandle, openDatabase, removeEmbedded } from '../../src/db/embedded-postgres.js';
 import { migrate, migrationsFingerprint } from '../../src/db/migrate.js';
+import { type DatabaseHandle, openDatabase, removeEmbedded } from '../../src/embedded-postgres/index.js';
 import { withClient, withDatabase } from './database.js';
 
 // Serializes template creation across concurrent test runs on one server (DATABASE_URL shared by several

@@ -1,12 +1,6 @@
 import { loadConfig } from '../../config.js';
-import {
-  createPool,
-  embeddedStatus,
-  migrate,
-  openDatabase,
-  startEmbedded,
-  stopEmbedded,
-} from '../../db/index.js';
+import { createPool, migrate } from '../../db/index.js';
+import { embeddedStatus, openDatabase, startEmbedded, stopEmbedded } from '../../embedded-postgres/index.js';
 import { printJson } from '../output.js';
 
 /** `ingest db start`: a persistent embedded server that later commands reuse until `ingest db stop`. */

@@ -1,23 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import {
-  appendFile,
-  chown,
-  open,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  stat,
-  unlink,
-  writeFile,
-} from 'node:fs/promises';
+import { appendFile, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
-import { IngestError } from '../../errors.js';
+import { IngestError } from '../errors.js';
 import type { PostgresBinaries } from './binaries.js';
 import type { EmbeddedLayout } from './layout.js';
 import { type CommandResult, commandOutput, isPidAlive, runCommand } from './process.js';
+import { giveToRuntimeUser } from './run-as-root.js';
 
 /** The superuser initdb creates and the database ingest uses (created after the first start). */
 export const SUPERUSER = 'postgres';
@@ -98,7 +88,7 @@ export async function initCluster(
   const pwfile = join(layout.runtimeDir, `.pwfile-${process.pid}-${randomBytes(4).toString('hex')}`);
   await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
   try {
-    if (layout.user.switched) await chown(pwfile, layout.user.uid, layout.user.gid);
+    await giveToRuntimeUser(pwfile, layout.user);
     const result = await runCommand(
       binaries.initdb,
       [
@@ -200,7 +190,7 @@ export function freePort(): Promise<number> {
 async function writeConfig(layout: EmbeddedLayout, port: number): Promise<void> {
   const path = join(layout.dataDir, CONFIG_FILE);
   await writeFile(path, serverConfig(port), { mode: 0o600 });
-  if (layout.user.switched) await chown(path, layout.user.uid, layout.user.gid);
+  await giveToRuntimeUser(path, layout.user);
 }
 
 async function rotateLog(layout: EmbeddedLayout): Promise<void> {
@@ -209,7 +199,7 @@ async function rotateLog(layout: EmbeddedLayout): Promise<void> {
   await rename(layout.logFile, `${layout.logFile}.1`);
   const handle = await open(layout.logFile, 'a', 0o600);
   await handle.close();
-  if (layout.user.switched) await chown(layout.logFile, layout.user.uid, layout.user.gid);
+  await giveToRuntimeUser(layout.logFile, layout.user);
 }
 
 const BIND_FAILURE = /could not bind|Address already in use|could not create any TCP\/IP sockets/i;

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 
-/** Who a child process runs as. Empty when it runs as the current user. */
+/** Who a child process runs as. Empty when it runs as the current user (always, unless root: run-as-root.ts). */
 export interface RunAs {
   uid?: number;
   gid?: number;

@@ -10,9 +10,9 @@
  *   one server, the last one out stops it, and a server left by a crashed process is adopted (and
  *   stopped) by the next one. Leases of dead pids do not count.
  *
- * Root: PostgreSQL refuses to run as root, so initdb, pg_ctl and postgres run as the `postgres` account
- * (created when absent); see embedded/layout.ts for where the data goes and embedded/binaries.ts for when
- * the binaries are copied.
+ * Root: PostgreSQL refuses to run as root, so initdb, pg_ctl and postgres then run as the `postgres`
+ * account; run-as-root.ts holds all that this takes (the account, ownership, data and binaries placed
+ * where that account can reach them).
  *
  * Every child process is spawned asynchronously, and the server's output goes to its log file, so
  * nothing here blocks the event loop or lets a full pipe stall PostgreSQL.
@@ -22,7 +22,7 @@ import { lstat, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/
 import { join } from 'node:path';
 import { IngestError } from '../errors.js';
 import { type Logger, logger } from '../logger.js';
-import { type PostgresBinaries, usableBinaries } from './embedded/binaries.js';
+import { type PostgresBinaries, usableBinaries } from './binaries.js';
 import {
   canConnect,
   connectionString,
@@ -34,10 +34,10 @@ import {
   readPostmaster,
   startServer,
   stopServer,
-} from './embedded/cluster.js';
-import { type EmbeddedLayout, findLayout, prepareLayout } from './embedded/layout.js';
-import { withLockFile } from './embedded/lock-file.js';
-import { commandOutput, isPidAlive } from './embedded/process.js';
+} from './cluster.js';
+import { type EmbeddedLayout, findLayout, prepareLayout } from './layout.js';
+import { withLockFile } from './lock-file.js';
+import { commandOutput, isPidAlive } from './process.js';
 
 /** A database to use: a connection string, and what to do when done with it. */
 export interface DatabaseHandle {

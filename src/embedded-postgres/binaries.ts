@@ -4,9 +4,9 @@ import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { IngestError } from '../../errors.js';
-import type { Logger } from '../../logger.js';
-import { type RuntimeUser, userCan } from './runtime-user.js';
+import { IngestError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { type RuntimeUser, runtimeUserCan } from './run-as-root.js';
 
 /** The PostgreSQL programs ingest drives, from a `native` folder holding bin/, lib/ and share/. */
 export interface PostgresBinaries {
@@ -191,10 +191,10 @@ async function findUsableBinaries(
   const packaged = await locatePackagedBinaries();
   const hydrated = await hydrateSymlinks(packaged.nativeDir);
   if (hydrated) await ensureExecutable(packaged);
-  const reachable = !user.switched || (await userCan(user, '-x', packaged.postgres));
+  const reachable = await runtimeUserCan(user, '-x', packaged.postgres);
   if (hydrated && reachable) return packaged;
   const copy = await copyNative(packaged, copyRoot);
-  if (user.switched && !(await userCan(user, '-x', copy.postgres))) {
+  if (!(await runtimeUserCan(user, '-x', copy.postgres))) {
     throw new IngestError(
       'DATABASE_UNAVAILABLE',
       `the PostgreSQL binaries copied to ${copy.nativeDir} are not executable by the "${user.name}" user; check that folder's permissions`,

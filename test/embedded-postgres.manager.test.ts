@@ -8,7 +8,7 @@ import {
   removeEmbedded,
   startEmbedded,
   stopEmbedded,
-} from '../src/db/embedded-postgres.js';
+} from '../src/embedded-postgres/index.js';
 import { withClient } from './support/database.js';
 
 async function answers(url: string): Promise<boolean> {

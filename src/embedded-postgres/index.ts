@@ -1,0 +1,8 @@
+export {
+  type DatabaseHandle,
+  embeddedStatus,
+  openDatabase,
+  removeEmbedded,
+  startEmbedded,
+  stopEmbedded,
+} from './manager.js';
