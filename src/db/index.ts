@@ -60,6 +60,12 @@ export {
   type Organization,
 } from './organizations.js';
 export { createPool, type Queryable } from './pool.js';
+export {
+  deleteAbandonedFile,
+  findFileSha256,
+  listProcessingFiles,
+  type ProcessingFile,
+} from './recovery.js';
 export { insertRejectedRows, listRejectedRows, type RejectedRowRecord } from './rejected-rows.js';
 export {
   enterTenant,
