@@ -23,6 +23,7 @@ export {
 } from './embedded-postgres.js';
 export { lockFile, tryLockFile, tryWithFileLock, unlockFile, withFileLock } from './file-lock.js';
 export {
+  type ClaimedFile,
   type CompletedFile,
   claimFile,
   deleteFileRow,
@@ -70,6 +71,7 @@ export { insertRejectedRows, listRejectedRows, type RejectedRowRecord } from './
 export {
   enterTenant,
   inTenantTransaction,
+  inTenantTransactionUncoerced,
   type TenantOptions,
   withAppRole,
   withTenant,
