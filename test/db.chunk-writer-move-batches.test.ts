@@ -28,7 +28,7 @@ function chunk(index: number) {
 describe('ChunkWriter', () => {
   it('moves staged chunks into file_chunks once their payload bytes reach moveEveryBytes', async () => {
     const org = await env.organization('writer-move-bytes');
-    const fileId = await withTenant(env.services.pool, org.id, (db) =>
+    const claimed = await withTenant(env.services.pool, org.id, (db) =>
       claimFile(db, {
         organizationId: org.id,
         sha256: randomBytes(32).toString('hex'),
@@ -39,7 +39,8 @@ describe('ChunkWriter', () => {
         processedBy: 'test',
       }),
     );
-    expect(fileId).not.toBeNull();
+    expect(claimed).not.toBeNull();
+    const fileId = claimed?.id;
     const client = await env.services.pool.connect();
     // The move is an INSERT ... SELECT on the writer's connection: count them as the writer issues them.
     const moves: number[] = [];

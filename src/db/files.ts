@@ -127,10 +127,17 @@ export async function getFile(db: Queryable, fileId: string): Promise<FileRecord
   return rows[0] ? toFile(rows[0]) : null;
 }
 
+/** The file row an ingest took with claimFile. */
+export interface ClaimedFile {
+  id: string;
+  auditId: string | null;
+}
+
 /**
  * Takes the (organization, sha256) row for this ingest: inserts it as processing, or turns a row left
  * processing/failed by an earlier attempt back into processing. Returns null when the row is ready
  * (the upload is a duplicate). The caller holds the file's advisory lock, so no live ingest owns the row.
+ * The claimed row's audit id comes back with it: its metric rows are filed under the same audit.
  */
 export async function claimFile(
   db: Queryable,
@@ -143,15 +150,15 @@ export async function claimFile(
     auditId: string | null;
     processedBy: string;
   },
-): Promise<string | null> {
-  const { rows } = await db.query<{ id: string }>(
+): Promise<ClaimedFile | null> {
+  const { rows } = await db.query<{ id: string; audit_id: string | null }>(
     `INSERT INTO storage_meta.files (organization_id, sha256, size_bytes, filename, object_key, audit_id, status, processed_by, started_at)
      VALUES ($1, $2, $3, $4, $5, $6, 'processing', $7, now())
      ON CONFLICT (organization_id, sha256) DO UPDATE SET
        status = 'processing', size_bytes = EXCLUDED.size_bytes, filename = EXCLUDED.filename, object_key = EXCLUDED.object_key,
        audit_id = EXCLUDED.audit_id, processed_by = EXCLUDED.processed_by, started_at = now(), error = NULL, finished_at = NULL
      WHERE storage_meta.files.status <> 'ready'
-     RETURNING id`,
+     RETURNING id, audit_id`,
     [
       input.organizationId,
       input.sha256,
@@ -162,7 +169,8 @@ export async function claimFile(
       input.processedBy,
     ],
   );
-  return rows[0]?.id ?? null;
+  const row = rows[0];
+  return row ? { id: row.id, auditId: row.audit_id } : null;
 }
 
 export interface CompletedFile {

@@ -16,6 +16,7 @@ export { type ChunkRow, ChunkWriter } from './chunk-writer.js';
 export { readChunks, type StoredChunk } from './chunks.js';
 export { lockFile, tryLockFile, tryWithFileLock, unlockFile, withFileLock } from './file-lock.js';
 export {
+  type ClaimedFile,
   type CompletedFile,
   claimFile,
   deleteFileRow,
@@ -52,10 +53,17 @@ export {
   type Organization,
 } from './organizations.js';
 export { createPool, type Queryable } from './pool.js';
+export {
+  deleteAbandonedFile,
+  findFileSha256,
+  listProcessingFiles,
+  type ProcessingFile,
+} from './recovery.js';
 export { insertRejectedRows, listRejectedRows, type RejectedRowRecord } from './rejected-rows.js';
 export {
   enterTenant,
   inTenantTransaction,
+  inTenantTransactionUncoerced,
   type TenantOptions,
   withAppRole,
   withTenant,

@@ -83,6 +83,27 @@ export async function inTenantTransaction<T>(
 }
 
 /**
+ * inTenantTransaction for a caller that classifies failures itself: rethrows `fn`'s error as thrown.
+ * Ingest needs the raw error to tell a cancellation from the database error it surfaced as.
+ */
+export async function inTenantTransactionUncoerced<T>(
+  client: pg.ClientBase,
+  organizationId: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    await enterTenant(client, organizationId);
+    const result = await fn();
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
  * Runs `fn` in a transaction as the login role, with no tenant context (operator paths such as deleting
  * an organization). `context` goes into the coded error of a failure.
  */

@@ -7,11 +7,11 @@ import {
   claimFile,
   deleteFileRow,
   ensureAudit,
-  enterTenant,
   type FileRecord,
   findFileBySha,
   insertMetricRows,
   insertRejectedRows,
+  inTenantTransactionUncoerced,
   logActivity,
   markFileReady,
   reserveStorage,
@@ -23,8 +23,10 @@ import { coerceError, IngestError, isIngestError } from '../errors.js';
 import { metricRows, summarize } from '../metrics/index.js';
 import { originalObjectKey } from '../storage/index.js';
 import { fileActivity } from './file-activity.js';
-import { type ChunkSettings, processChunks } from './process-chunks.js';
-import { type ReceivedUpload, receiveUpload } from './receive-upload.js';
+import type { ClaimedAttempt, IngestAttempt, OriginalUpload } from './ingest-attempt.js';
+import { PhaseTimer } from './phase-timer.js';
+import { type ProcessedChunks, processChunks } from './process-chunks.js';
+import { receiveUpload } from './receive-upload.js';
 import type { IngestOptions, IngestResult, IngestServices, IngestSource } from './types.js';
 import { validateIngestOptions } from './validate-options.js';
 
@@ -43,223 +45,63 @@ export async function ingest(
   source: IngestSource,
   options: IngestOptions,
 ): Promise<IngestResult> {
-  const started = performance.now();
+  const timer = new PhaseTimer();
   const settings = validateIngestOptions(options);
-  const org = options.organization;
+  const organization = options.organization;
   const upload = await receiveUpload(source, services.spoolDir, options);
-  const log = services.log.child({ organizationId: org.id, sha256: upload.sha256 });
+  const log = services.log.child({ organizationId: organization.id, sha256: upload.sha256 });
+  const attempt: IngestAttempt = { services, options, organization, upload, settings, timer, log };
   let release: (() => void) | undefined;
   try {
     release = await services.admission?.acquire(options.signal).catch((err: unknown) => {
       throw new IngestError('CANCELLED', `ingest of ${upload.filename} was cancelled`, {}, { cause: err });
     });
-    return await ingestReceived(services, upload, options, settings, started, log);
+    return await ingestReceived(attempt);
   } finally {
     release?.();
     await upload.cleanup();
   }
 }
 
-async function ingestReceived(
-  services: IngestServices,
-  upload: ReceivedUpload,
-  options: IngestOptions,
-  settings: ChunkSettings,
-  started: number,
-  log: IngestServices['log'],
-): Promise<IngestResult> {
-  const org = options.organization;
+/** The steps after the bytes are received, under the upload's advisory lock on a held connection. */
+async function ingestReceived(attempt: IngestAttempt): Promise<IngestResult> {
+  const { organization, upload } = attempt;
   if (upload.bytes === 0) {
     throw new IngestError('EMPTY_FILE', `${upload.filename} is empty`, {
       file: upload.filename,
-      organization: org.slug,
+      organization: organization.slug,
     });
   }
-  const client = await lockUpload(services.pool, upload, options);
+  const client = await lockUpload(attempt);
   let broken: Error | undefined;
   try {
-    const existing = await withTenant(services.pool, org.id, (db) =>
-      findFileBySha(db, org.id, upload.sha256),
-    );
-    if (existing?.status === 'ready') {
-      await withTenant(services.pool, org.id, (db) =>
-        logActivity(
-          db,
-          fileActivity(options.organization.id, options.actor, 'file.ingest_duplicate', existing.id, {
-            filename: upload.filename,
-            bytes: upload.bytes,
-          }),
-        ),
-      );
-      return duplicateResult(existing, options, started);
-    }
+    const duplicate = await findReadyDuplicate(attempt);
+    if (duplicate) return duplicateResult(attempt, duplicate);
 
-    const objectKey = originalObjectKey(org.id, upload.sha256);
-    const fileId = await withTenant(services.pool, org.id, async (db) => {
-      await reserveStorage(db, org.id, upload.bytes);
-      const auditId = options.audit ? await ensureAudit(db, org.id, options.audit) : null;
-      return claimFile(db, {
-        organizationId: org.id,
-        sha256: upload.sha256,
-        sizeBytes: upload.bytes,
-        filename: upload.filename,
-        objectKey,
-        auditId,
-        processedBy: PROCESS_ID,
-      });
-    });
-    if (!fileId) throw new IngestError('INTERNAL', 'file row became ready while its lock was held');
-    const fileLog = log.child({ fileId, stage: 'process' });
-    fileLog.info({ bytes: upload.bytes }, 'ingest started');
-
-    let storedObject = false;
-    const storeOriginal = (async () => {
-      const head = await services.store.head(objectKey);
-      if (head?.size === upload.bytes) return;
-      storedObject = true;
-      await services.store.put(objectKey, createReadStream(upload.path), {
-        size: upload.bytes,
-        sha256: upload.sha256,
-      });
-    })();
-    storeOriginal.catch(() => undefined);
-
+    const file = await claimFileRow(attempt);
+    const log = attempt.log.child({ fileId: file.id, stage: 'process' });
+    log.info({ bytes: upload.bytes }, 'ingest started');
+    const claimed: ClaimedAttempt = {
+      ...attempt,
+      file,
+      log,
+      original: storeOriginal(attempt, file.objectKey),
+    };
     try {
-      const result = await runTransaction(
-        client,
-        services,
-        upload,
-        options,
-        settings,
-        fileId,
-        storeOriginal,
-        started,
-      );
-      fileLog.info({ rows: result.rows, chunks: result.chunks, seconds: result.seconds }, 'ingest finished');
+      const result = await runTransaction(claimed, client);
+      log.info({ rows: result.rows, chunks: result.chunks, seconds: result.seconds }, 'ingest finished');
       return result;
     } catch (err) {
-      const error = cancelledOrCoerced(err, options, { file: upload.filename, organization: org.slug });
+      const error = cancelledOrCoerced(err, attempt);
+      // A dead connection goes back to the pool discarded, without trying to unlock on it.
       if (error.code === 'DATABASE_UNAVAILABLE') broken = error;
-      fileLog.warn({ err: error, code: error.code, line: error.context.line }, 'ingest failed');
-      await storeOriginal.catch(() => undefined);
-      await discardAttempt(services, upload, options, fileId, storedObject ? objectKey : null, error).catch(
-        (cleanupErr) =>
-          // The row stays `processing` with no lock holder: the next start's recovery removes it.
-          fileLog.error({ err: cleanupErr }, 'cleanup after a failed ingest failed; recovery will finish it'),
-      );
+      await abandonAttempt(claimed, error);
       throw error;
     }
   } finally {
-    if (!broken) await unlockFile(client, org.id, upload.sha256).catch((err) => (broken = err as Error));
+    if (!broken)
+      await unlockFile(client, organization.id, upload.sha256).catch((err) => (broken = err as Error));
     client.release(broken);
-  }
-}
-
-/** The chunk, metrics and status writes of one file, all or nothing. */
-async function runTransaction(
-  client: pg.PoolClient,
-  services: IngestServices,
-  upload: ReceivedUpload,
-  options: IngestOptions,
-  settings: ChunkSettings,
-  fileId: string,
-  storeOriginal: Promise<void>,
-  started: number,
-): Promise<IngestResult> {
-  const org = options.organization;
-  // Wall-clock marks of each phase, logged at debug level: where an ingest spends its time.
-  const phases: Record<string, number> = { begin: performance.now() };
-  await client.query('BEGIN');
-  try {
-    await enterTenant(client, org.id);
-    const writer = await ChunkWriter.open(client, { organizationId: org.id, fileId });
-    let processed: Awaited<ReturnType<typeof processChunks>>;
-    try {
-      processed = await processChunks(upload, services.workers, writer, settings, options);
-      phases.chunks = performance.now();
-      await writer.finish();
-      phases.moved = performance.now();
-    } catch (err) {
-      await writer.abort(err as Error);
-      throw err;
-    }
-    const { header, dialect } = processed.source;
-    const summaries = summarize(processed.stats, header.names);
-    const durationMs = performance.now() - started;
-    await insertRejectedRows(client, org.id, fileId, processed.rejected);
-    const auditId = (
-      await client.query<{ audit_id: string | null }>(
-        'SELECT audit_id FROM storage_meta.files WHERE id = $1',
-        [fileId],
-      )
-    ).rows[0]!.audit_id;
-    await insertMetricRows(
-      client,
-      { organizationId: org.id, fileId, auditId },
-      metricRows(
-        {
-          rows: processed.rows,
-          columns: header.names.length,
-          bytes: upload.bytes,
-          storedBytes: processed.storedBytes,
-          chunks: processed.chunks,
-          rejectedRows: processed.rejectedCount,
-          durationMs,
-        },
-        summaries,
-      ),
-    );
-    await markFileReady(client, org.id, fileId, {
-      dialect,
-      headerRaw: header.raw,
-      columns: summaries.map((c, i) => ({
-        name: c.name,
-        originalName: header.originalNames[i] ?? c.name,
-        type: c.type,
-      })),
-      rowCount: processed.rows,
-      chunkCount: processed.chunks,
-      storedBytes: processed.storedBytes,
-      rejectedRowCount: processed.rejectedCount,
-      durationMs,
-    });
-    await logActivity(
-      client,
-      fileActivity(options.organization.id, options.actor, 'file.ingest', fileId, {
-        filename: upload.filename,
-        bytes: upload.bytes,
-        rows: processed.rows,
-        rejectedRows: processed.rejectedCount,
-      }),
-    );
-    // The file is ready only once its original is durable.
-    phases.metrics = performance.now();
-    await storeOriginal;
-    phases.original = performance.now();
-    if (options.signal?.aborted)
-      throw new IngestError('CANCELLED', `ingest of ${upload.filename} was cancelled`);
-    await client.query('COMMIT');
-    phases.commit = performance.now();
-    services.log.debug({ fileId, phasesMs: phaseDurations(started, phases) }, 'ingest phases');
-    return {
-      fileId,
-      organization: org.slug,
-      filename: upload.filename,
-      sha256: upload.sha256,
-      duplicate: false,
-      bytes: upload.bytes,
-      rows: processed.rows,
-      columns: header.names.length,
-      chunks: processed.chunks,
-      storedBytes: processed.storedBytes,
-      rejectedRows: processed.rejectedCount,
-      seconds: round3((performance.now() - started) / 1000),
-      encoding: dialect.encoding,
-      delimiter: dialect.delimiter,
-    };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
   }
 }
 
@@ -268,19 +110,19 @@ async function runTransaction(
  * same bytes holds it, polls (releasing the connection between tries) and returns early if that ingest
  * made the file ready. Concurrent duplicates therefore do the work once.
  */
-async function lockUpload(
-  pool: pg.Pool,
-  upload: ReceivedUpload,
-  options: IngestOptions,
-): Promise<pg.PoolClient> {
-  const org = options.organization;
+async function lockUpload({
+  services,
+  organization,
+  upload,
+  options,
+}: IngestAttempt): Promise<pg.PoolClient> {
   for (let attempt = 0; ; attempt++) {
-    const client = await pool.connect();
+    const client = await services.pool.connect();
     try {
-      if (await tryLockFile(client, org.id, upload.sha256)) return client;
+      if (await tryLockFile(client, organization.id, upload.sha256)) return client;
     } catch (err) {
       client.release(err as Error);
-      throw coerceError(err, { file: upload.filename, organization: org.slug });
+      throw coerceError(err, { file: upload.filename, organization: organization.slug });
     }
     client.release();
     if (options.signal?.aborted)
@@ -290,47 +132,214 @@ async function lockUpload(
   }
 }
 
-async function discardAttempt(
-  services: IngestServices,
-  upload: ReceivedUpload,
-  options: IngestOptions,
-  fileId: string,
-  objectKey: string | null,
-  error: IngestError,
+/** The ready file with the same bytes, if there is one: the upload is then a duplicate, logged as such. */
+async function findReadyDuplicate(attempt: IngestAttempt): Promise<FileRecord | null> {
+  const { services, organization, upload, options } = attempt;
+  const existing = await withTenant(services.pool, organization.id, (db) =>
+    findFileBySha(db, organization.id, upload.sha256),
+  );
+  if (existing?.status !== 'ready') return null;
+  await withTenant(services.pool, organization.id, (db) =>
+    logActivity(
+      db,
+      fileActivity(organization.id, options.actor, 'file.ingest_duplicate', existing.id, {
+        filename: upload.filename,
+        bytes: upload.bytes,
+      }),
+    ),
+  );
+  return existing;
+}
+
+/** Reserves the upload's storage and takes its file row, filed under the named audit if any. */
+async function claimFileRow(attempt: IngestAttempt): Promise<ClaimedAttempt['file']> {
+  const { services, organization, upload, options } = attempt;
+  const objectKey = originalObjectKey(organization.id, upload.sha256);
+  const file = await withTenant(services.pool, organization.id, async (db) => {
+    await reserveStorage(db, organization.id, upload.bytes);
+    const auditId = options.audit ? await ensureAudit(db, organization.id, options.audit) : null;
+    return claimFile(db, {
+      organizationId: organization.id,
+      sha256: upload.sha256,
+      sizeBytes: upload.bytes,
+      filename: upload.filename,
+      objectKey,
+      auditId,
+      processedBy: PROCESS_ID,
+    });
+  });
+  if (!file) throw new IngestError('INTERNAL', 'file row became ready while its lock was held');
+  return { ...file, objectKey };
+}
+
+/** Starts storing the original under `objectKey`, unless an object of its size is already there. */
+function storeOriginal({ services, upload }: IngestAttempt, objectKey: string): OriginalUpload {
+  const original: OriginalUpload = { done: Promise.resolve(), wrote: false };
+  original.done = (async () => {
+    const head = await services.store.head(objectKey);
+    if (head?.size === upload.bytes) return;
+    original.wrote = true;
+    await services.store.put(objectKey, createReadStream(upload.path), {
+      size: upload.bytes,
+      sha256: upload.sha256,
+    });
+  })();
+  original.done.catch(() => undefined);
+  return original;
+}
+
+/** The chunk, metrics and status writes of one file, all or nothing. */
+async function runTransaction(attempt: ClaimedAttempt, client: pg.PoolClient): Promise<IngestResult> {
+  const { services, organization, options, upload, file, timer } = attempt;
+  timer.mark('begin');
+  const processed = await inTenantTransactionUncoerced(client, organization.id, async () => {
+    const processed = await writeChunks(attempt, client);
+    await timer.phase('metrics', () => recordReadyFile(attempt, client, processed));
+    // The file is ready only once its original is durable.
+    await timer.phase('original', () => attempt.original.done);
+    if (options.signal?.aborted)
+      throw new IngestError('CANCELLED', `ingest of ${upload.filename} was cancelled`);
+    return processed;
+  });
+  timer.mark('commit');
+  services.log.debug({ fileId: file.id, phasesMs: timer.phasesMs() }, 'ingest phases');
+  return ingestedResult(attempt, processed);
+}
+
+/** Chunks the upload through the workers into the file's chunk rows; the writer is aborted on failure. */
+async function writeChunks(attempt: ClaimedAttempt, client: pg.PoolClient): Promise<ProcessedChunks> {
+  const { services, organization, upload, settings, options, file, timer } = attempt;
+  const writer = await ChunkWriter.open(client, { organizationId: organization.id, fileId: file.id });
+  try {
+    const processed = await timer.phase('chunks', () =>
+      processChunks(upload, services.workers, writer, settings, options),
+    );
+    await timer.phase('moved', () => writer.finish());
+    return processed;
+  } catch (err) {
+    await writer.abort(err as Error);
+    throw err;
+  }
+}
+
+/** Rejected rows, metric rows, the file's ready state and the activity-log entry of a processed file. */
+async function recordReadyFile(
+  attempt: ClaimedAttempt,
+  client: pg.PoolClient,
+  processed: ProcessedChunks,
 ): Promise<void> {
-  const org = options.organization;
-  await withTenant(services.pool, org.id, async (db) => {
-    await deleteFileRow(db, org.id, fileId);
+  const { organization, options, upload, file, timer } = attempt;
+  const { header, dialect } = processed.source;
+  const summaries = summarize(processed.stats, header.names);
+  const durationMs = timer.elapsedMs();
+  await insertRejectedRows(client, organization.id, file.id, processed.rejected);
+  await insertMetricRows(
+    client,
+    { organizationId: organization.id, fileId: file.id, auditId: file.auditId },
+    metricRows(
+      {
+        rows: processed.rows,
+        columns: header.names.length,
+        bytes: upload.bytes,
+        storedBytes: processed.storedBytes,
+        chunks: processed.chunks,
+        rejectedRows: processed.rejectedCount,
+        durationMs,
+      },
+      summaries,
+    ),
+  );
+  await markFileReady(client, organization.id, file.id, {
+    dialect,
+    headerRaw: header.raw,
+    columns: summaries.map((c, i) => ({
+      name: c.name,
+      originalName: header.originalNames[i] ?? c.name,
+      type: c.type,
+    })),
+    rowCount: processed.rows,
+    chunkCount: processed.chunks,
+    storedBytes: processed.storedBytes,
+    rejectedRowCount: processed.rejectedCount,
+    durationMs,
+  });
+  await logActivity(
+    client,
+    fileActivity(organization.id, options.actor, 'file.ingest', file.id, {
+      filename: upload.filename,
+      bytes: upload.bytes,
+      rows: processed.rows,
+      rejectedRows: processed.rejectedCount,
+    }),
+  );
+}
+
+/**
+ * Cleans up after a failed attempt once the original's upload has settled. A failing clean-up is only
+ * logged: the row stays `processing` with no lock holder, and the next start's recovery removes it.
+ */
+async function abandonAttempt(attempt: ClaimedAttempt, error: IngestError): Promise<void> {
+  const { log, original } = attempt;
+  log.warn({ err: error, code: error.code, line: error.context.line }, 'ingest failed');
+  await original.done.catch(() => undefined);
+  await discardAttempt(attempt, error).catch((cleanupErr) =>
+    log.error({ err: cleanupErr }, 'cleanup after a failed ingest failed; recovery will finish it'),
+  );
+}
+
+/** Removes the failed attempt's file row (logging the failure) and the object it stored. */
+async function discardAttempt(attempt: ClaimedAttempt, error: IngestError): Promise<void> {
+  const { services, organization, options, upload, file, original } = attempt;
+  await withTenant(services.pool, organization.id, async (db) => {
+    await deleteFileRow(db, organization.id, file.id);
     await logActivity(
       db,
-      fileActivity(options.organization.id, options.actor, 'file.ingest_failed', fileId, {
+      fileActivity(organization.id, options.actor, 'file.ingest_failed', file.id, {
         filename: upload.filename,
         code: error.code,
         line: error.context.line ?? null,
       }),
     );
   });
-  if (objectKey) await services.store.delete(objectKey);
+  if (original.wrote) await services.store.delete(file.objectKey);
 }
 
 /**
  * An abort surfaces from whichever stream or query noticed it first, often as a bare AbortError: once the
  * signal fired, anything but a coded input error is reported as CANCELLED.
  */
-function cancelledOrCoerced(
-  err: unknown,
-  options: IngestOptions,
-  context: { file: string; organization: string },
-): IngestError {
+function cancelledOrCoerced(err: unknown, { options, organization, upload }: IngestAttempt): IngestError {
+  const context = { file: upload.filename, organization: organization.slug };
   const error = coerceError(err, context);
   if (!options.signal?.aborted || (isIngestError(err) && error.code !== 'INTERNAL')) return error;
   return new IngestError('CANCELLED', `ingest of ${context.file} was cancelled`, context, { cause: err });
 }
 
-function duplicateResult(file: FileRecord, options: IngestOptions, started: number): IngestResult {
+function ingestedResult(attempt: ClaimedAttempt, processed: ProcessedChunks): IngestResult {
+  const { organization, upload, file, timer } = attempt;
+  const { header, dialect } = processed.source;
   return {
     fileId: file.id,
-    organization: options.organization.slug,
+    organization: organization.slug,
+    filename: upload.filename,
+    sha256: upload.sha256,
+    duplicate: false,
+    bytes: upload.bytes,
+    rows: processed.rows,
+    columns: header.names.length,
+    chunks: processed.chunks,
+    storedBytes: processed.storedBytes,
+    rejectedRows: processed.rejectedCount,
+    seconds: round3(timer.elapsedMs() / 1000),
+    encoding: dialect.encoding,
+    delimiter: dialect.delimiter,
+  };
+}
+
+function duplicateResult({ organization, timer }: IngestAttempt, file: FileRecord): IngestResult {
+  return {
+    fileId: file.id,
+    organization: organization.slug,
     filename: file.filename,
     sha256: file.sha256,
     duplicate: true,
@@ -340,20 +349,10 @@ function duplicateResult(file: FileRecord, options: IngestOptions, started: numb
     chunks: file.chunkCount ?? 0,
     storedBytes: file.storedBytes ?? 0,
     rejectedRows: file.rejectedRowCount ?? 0,
-    seconds: round3((performance.now() - started) / 1000),
+    seconds: round3(timer.elapsedMs() / 1000),
     encoding: file.dialect?.encoding ?? 'utf-8',
     delimiter: file.dialect?.delimiter ?? ',',
   };
-}
-
-function phaseDurations(started: number, marks: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  let previous = started;
-  for (const [name, at] of Object.entries(marks)) {
-    out[name] = Math.round(at - previous);
-    previous = at;
-  }
-  return out;
 }
 
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;

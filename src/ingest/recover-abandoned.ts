@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { tryLockFile, unlockFile } from '../db/index.js';
+import { deleteAbandonedFile, listProcessingFiles, tryLockFile, unlockFile } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import type { ObjectStore } from '../storage/index.js';
 
@@ -10,37 +10,27 @@ import type { ObjectStore } from '../storage/index.js';
  * Runs as the login role: recovery spans organizations.
  */
 export async function recoverAbandonedFiles(pool: pg.Pool, store: ObjectStore, log: Logger): Promise<number> {
-  const { rows } = await pool.query<{
-    organization_id: string;
-    id: string;
-    sha256: string;
-    object_key: string;
-  }>(`SELECT organization_id, id, sha256, object_key FROM storage_meta.files WHERE status = 'processing'`);
   let recovered = 0;
-  for (const row of rows) {
+  for (const file of await listProcessingFiles(pool)) {
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
-      if (!(await tryLockFile(client, row.organization_id, row.sha256))) continue;
+      if (!(await tryLockFile(client, file.organizationId, file.sha256))) continue;
       try {
-        const deleted = await client.query(
-          `DELETE FROM storage_meta.files WHERE organization_id = $1 AND id = $2 AND status = 'processing'`,
-          [row.organization_id, row.id],
-        );
-        if (deleted.rowCount) {
-          await store.delete(row.object_key);
+        if (await deleteAbandonedFile(client, file.organizationId, file.id)) {
+          await store.delete(file.objectKey);
           recovered++;
           log.warn(
-            { organizationId: row.organization_id, fileId: row.id },
+            { organizationId: file.organizationId, fileId: file.id },
             'removed a file abandoned by a dead ingest',
           );
         }
       } finally {
-        await unlockFile(client, row.organization_id, row.sha256);
+        await unlockFile(client, file.organizationId, file.sha256);
       }
     } catch (err) {
       broken = err as Error;
-      log.error({ err, fileId: row.id }, 'could not recover an abandoned file');
+      log.error({ err, fileId: file.id }, 'could not recover an abandoned file');
     } finally {
       client.release(broken);
     }

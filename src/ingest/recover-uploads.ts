@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { tryLockFile, unlockFile } from '../db/index.js';
+import { findFileSha256, tryLockFile, unlockFile } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import type { ObjectStore } from '../storage/index.js';
 
@@ -40,10 +40,7 @@ async function lockOf(
   if (original) return { organizationId: original[1]!, sha256: original[2]! };
   const archive = ARCHIVE_KEY.exec(key);
   if (!archive) return null;
-  const { rows } = await pool.query<{ sha256: string }>(
-    'SELECT sha256 FROM storage_meta.files WHERE organization_id = $1 AND id = $2',
-    [archive[1], archive[2]],
-  );
+  const sha256 = await findFileSha256(pool, archive[1]!, archive[2]!);
   // No row: the file is gone and nobody writes its archive any more; any lock value stands free.
-  return { organizationId: archive[1]!, sha256: rows[0]?.sha256 ?? '0'.repeat(64) };
+  return { organizationId: archive[1]!, sha256: sha256 ?? '0'.repeat(64) };
 }
