@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { ChangeFeed } from '../db/index.js';
 import type { IngestServices } from '../ingest/index.js';
@@ -11,7 +12,8 @@ import { InFlightUploads } from './in-flight-uploads.js';
 import { RateLimiter } from './rate-limit.js';
 import { ReadCache } from './read-cache.js';
 import { fileRoutes, healthRoutes, importRoutes, uploadRoutes, usageRoutes } from './routes/index.js';
-import { RAW_CONTENT_TYPES } from './upload-source.js';
+import { schemaError } from './schema-error.js';
+import { discardRest, RAW_CONTENT_TYPES } from './upload-source.js';
 
 export interface AppOptions {
   services: IngestServices;
@@ -41,6 +43,18 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     genReqId: () => randomUUID(),
     // One access line per request, written in onResponse below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    // Route schemas (routes/*) validate params, query and body; a failure is a 400 INVALID_OPTION.
+    schemaErrorFormatter: schemaError,
+    ajv: {
+      customOptions: {
+        // Scalars only (Fastify's default also turns a list of one into its element: {"url": ["s3://..."]}).
+        coerceTypes: true,
+        // Errors carry the bad value and the schema it failed, which the message names.
+        verbose: true,
+        // maxLength counts as String.length does, as the options' limits always have.
+        unicode: false,
+      },
+    },
   });
   const ctx: RouteContext = {
     services: options.services,
@@ -84,6 +98,12 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
 
   app.setErrorHandler((err, request, reply) => {
     const error = toIngestError(err);
+    // A schema refuses an upload's query before its handler reads the body: drop the rest, as
+    // runUpload does when it refuses one.
+    if ((err as { validation?: unknown }).validation !== undefined && !request.raw.complete) {
+      reply.header('connection', 'close');
+      discardRest(request);
+    }
     const who = principalFields(request);
     if (error.status >= 500) request.log.error({ err, code: error.code, ...who }, 'request failed');
     else request.log.info({ code: error.code, line: error.context.line, ...who }, 'request refused');
@@ -100,7 +120,8 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     }),
   );
 
-  app.register(async (api) => {
+  app.register(async (instance) => {
+    const api = instance.withTypeProvider<TypeBoxTypeProvider>();
     healthRoutes(api, ctx);
     uploadRoutes(api, ctx);
     importRoutes(api, ctx);

@@ -1,4 +1,14 @@
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
 import type { Scope } from '../api-keys/index.js';
 import type { S3Config } from '../config.js';
 import type { IngestServices } from '../ingest/index.js';
@@ -20,6 +30,15 @@ declare module 'fastify' {
     principal: Principal | null;
   }
 }
+
+/** The app as routes see it: a route's TypeBox schemas type its request's params, query and body. */
+export type Api = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
 
 /** What every route handler works with. */
 export interface RouteContext {

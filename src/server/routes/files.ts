@@ -1,64 +1,78 @@
 import { PassThrough } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import { getFile, listFilesPage, listReadyFileMetrics, withTenant } from '../../db/index.js';
 import { IngestError } from '../../errors.js';
 import { isUuid } from '../../ids.js';
 import { deleteFile, exportReadyFile, fileDetail, fileSummary, getReadyFile } from '../../ingest/index.js';
-import { guard, principalFields, principalOf, type RouteContext } from '../context.js';
+import { type Api, guard, principalFields, principalOf, type RouteContext } from '../context.js';
 import { decodeCursor, encodeCursor } from '../file-cursor.js';
-import { booleanParam, integerParam, type QueryParams, textParam } from '../query-params.js';
+import { booleanOption, booleanOptionValue, integerOption, textOption } from '../option-schemas.js';
 
 const DEFAULT_PAGE = 50;
 /** What Fastify sends for a returned object; cached answers are sent as bytes with the same type. */
 const JSON_TYPE = 'application/json; charset=utf-8';
 const MAX_PAGE = 1000;
 
-interface FileParams {
-  id: string;
-}
+/**
+ * Any text: an id that is not a UUID names no file, which is 404 FILE_NOT_FOUND like any absent file (the
+ * handlers check it), not a 400.
+ */
+const fileParams = Type.Object({ id: Type.String() });
+
+const listSchema = {
+  querystring: Type.Object({
+    limit: Type.Optional(integerOption(1, MAX_PAGE)),
+    // Decoded by the handler (decodeCursor): a cursor this server did not return is INVALID_OPTION too.
+    cursor: Type.Optional(textOption(200)),
+  }),
+};
+const fileSchema = { params: fileParams };
+const contentSchema = {
+  params: fileParams,
+  querystring: Type.Object({ normalize: Type.Optional(booleanOption()) }),
+};
 
 /**
  * The organization's files. Every lookup runs under its tenant context, so another organization's
  * file is exactly as absent as one that never existed: FILE_NOT_FOUND (404) either way. The listing and
  * the metrics are answered from the read cache when it holds them (see ReadCache).
  */
-export function fileRoutes(app: FastifyInstance, ctx: RouteContext): void {
+export function fileRoutes(app: Api, ctx: RouteContext): void {
   const { pool, store } = ctx.services;
 
   // Newest first, keyset-paginated: ?limit=1..1000 (default 50) and ?cursor=<nextCursor of the last page>.
-  app.get('/v1/files', { onRequest: guard(ctx, 'files:read') }, async (request, reply) => {
-    const principal = principalOf(request);
-    const query = request.query as QueryParams;
-    const limit = integerParam(query, 'limit', 1, MAX_PAGE) ?? DEFAULT_PAGE;
-    const cursor = textParam(query, 'cursor', 200);
-    const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    const org = principal.organizationId;
-    // Keyed by what the cursor means, not how it was spelled: one entry per page, however it is asked for.
-    const page = after ? `${BigInt(after.createdMicros)} ${after.id.toLowerCase()}` : '';
-    const body = await ctx.readCache.answer(`files ${org} ${limit} ${page}`, org, null, async () => {
-      const page = await listFilesPage(pool, org, { limit, ...(after && { after }) });
-      return { files: page.files.map(fileSummary), nextCursor: page.next ? encodeCursor(page.next) : null };
-    });
-    return reply.type(JSON_TYPE).send(body);
-  });
-
-  app.get<{ Params: FileParams }>(
-    '/v1/files/:id',
-    { onRequest: guard(ctx, 'files:read') },
-    async (request) => {
+  app.get(
+    '/v1/files',
+    { schema: listSchema, onRequest: guard(ctx, 'files:read') },
+    async (request, reply) => {
       const principal = principalOf(request);
-      const { id } = request.params;
-      const file = isUuid(id)
-        ? await withTenant(pool, principal.organizationId, (db) => getFile(db, id))
-        : null;
-      if (!file) throw notFound(id);
-      return fileDetail(file);
+      const limit = request.query.limit ?? DEFAULT_PAGE;
+      const { cursor } = request.query;
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      const org = principal.organizationId;
+      // Keyed by what the cursor means, not how it was spelled: one entry per page, however it is asked for.
+      const page = after ? `${BigInt(after.createdMicros)} ${after.id.toLowerCase()}` : '';
+      const body = await ctx.readCache.answer(`files ${org} ${limit} ${page}`, org, null, async () => {
+        const page = await listFilesPage(pool, org, { limit, ...(after && { after }) });
+        return { files: page.files.map(fileSummary), nextCursor: page.next ? encodeCursor(page.next) : null };
+      });
+      return reply.type(JSON_TYPE).send(body);
     },
   );
 
-  app.get<{ Params: FileParams }>(
+  app.get('/v1/files/:id', { schema: fileSchema, onRequest: guard(ctx, 'files:read') }, async (request) => {
+    const principal = principalOf(request);
+    const { id } = request.params;
+    const file = isUuid(id)
+      ? await withTenant(pool, principal.organizationId, (db) => getFile(db, id))
+      : null;
+    if (!file) throw notFound(id);
+    return fileDetail(file);
+  });
+
+  app.get(
     '/v1/files/:id/metrics',
-    { onRequest: guard(ctx, 'files:read') },
+    { schema: fileSchema, onRequest: guard(ctx, 'files:read') },
     async (request, reply) => {
       const principal = principalOf(request);
       if (!isUuid(request.params.id)) throw notFound(request.params.id);
@@ -76,13 +90,13 @@ export function fileRoutes(app: FastifyInstance, ctx: RouteContext): void {
   );
 
   // The rebuilt CSV, streamed chunk by chunk with backpressure; ?normalize=true for RFC 4180 records.
-  app.get<{ Params: FileParams }>(
+  app.get(
     '/v1/files/:id/content',
-    { onRequest: guard(ctx, 'files:read') },
+    { schema: contentSchema, onRequest: guard(ctx, 'files:read') },
     async (request, reply) => {
       const principal = principalOf(request);
       const { id } = request.params;
-      const normalize = booleanParam(request.query as QueryParams, 'normalize', false);
+      const normalize = booleanOptionValue(request.query.normalize, false);
       if (!isUuid(id)) throw notFound(id);
       const file = await getReadyFile(pool, principal.organizationId, id);
       const out = new PassThrough();
@@ -101,9 +115,9 @@ export function fileRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   );
 
-  app.delete<{ Params: FileParams }>(
+  app.delete(
     '/v1/files/:id',
-    { onRequest: guard(ctx, 'files:delete') },
+    { schema: fileSchema, onRequest: guard(ctx, 'files:delete') },
     async (request) => {
       const principal = principalOf(request);
       const { id } = request.params;

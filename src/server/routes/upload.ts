@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type Static, Type } from 'typebox';
 import { IngestError, isIngestError } from '../../errors.js';
 import { type IngestOptions, type IngestSource, ingest, uploadByteLimit } from '../../ingest/index.js';
-import { guard, principalOf, type RouteContext } from '../context.js';
-import { choiceParam, integerParam, type QueryParams, textParam } from '../query-params.js';
+import { type Api, guard, principalOf, type RouteContext } from '../context.js';
+import { choiceOption, integerOption, textOption } from '../option-schemas.js';
 import { discardRest, uploadSource } from '../upload-source.js';
 
 /**
@@ -10,15 +11,26 @@ import { discardRest, uploadSource } from '../upload-source.js';
  * --json object), 200 when the bytes were already ingested (`duplicate: true`). Query parameters:
  * filename, audit, on_error (strict | skip), max_errors (implies skip).
  */
-export function uploadRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.post('/v1/files', { onRequest: guard(ctx, 'files:write') }, async (request, reply) =>
-    runUpload(ctx, request, reply, async (byteLimit, options) =>
-      uploadSource(request, options.filename, byteLimit),
-    ),
+export function uploadRoutes(app: Api, ctx: RouteContext): void {
+  app.post(
+    '/v1/files',
+    { schema: { querystring: uploadQuery }, onRequest: guard(ctx, 'files:write') },
+    async (request, reply) =>
+      runUpload(ctx, request, reply, request.query, async (byteLimit, options) =>
+        uploadSource(request, options.filename, byteLimit),
+      ),
   );
 }
 
-/** The query parameters of an upload: filename, audit, on_error (strict | skip), max_errors. */
+/** The query parameters of an upload (and of an import): filename, audit, on_error, max_errors. */
+export const uploadQuery = Type.Object({
+  filename: Type.Optional(textOption()),
+  audit: Type.Optional(textOption(200)),
+  on_error: Type.Optional(choiceOption(['strict', 'skip'])),
+  max_errors: Type.Optional(integerOption(0, Number.MAX_SAFE_INTEGER)),
+});
+
+/** The query parameters of an upload, as runUpload() reads them. */
 export interface UploadParams {
   filename: string | undefined;
   audit: string | undefined;
@@ -27,14 +39,16 @@ export interface UploadParams {
 }
 
 /**
- * Runs one upload into ingest(): parses the query, works out the byte limit (maximum upload size or quota
- * left), opens the source, ingests under the request's cancellation, and answers 201, or 200 for a
- * duplicate. Shared by `POST /v1/files` (the body) and `POST /v1/files/import` (an object in a bucket).
+ * Runs one upload into ingest() with the query its route schema validated: works out the byte limit
+ * (maximum upload size or quota left), opens the source, ingests under the request's cancellation, and
+ * answers 201, or 200 for a duplicate. Shared by `POST /v1/files` (the body) and `POST /v1/files/import`
+ * (an object in a bucket).
  */
 export async function runUpload(
   ctx: RouteContext,
   request: FastifyRequest,
   reply: FastifyReply,
+  query: Static<typeof uploadQuery>,
   openSource: (
     byteLimit: NonNullable<IngestOptions['byteLimit']>,
     params: UploadParams,
@@ -42,15 +56,14 @@ export async function runUpload(
   ) => Promise<IngestSource>,
 ): Promise<FastifyReply> {
   const principal = principalOf(request);
-  const query = request.query as QueryParams;
+  const params: UploadParams = {
+    filename: query.filename,
+    audit: query.audit,
+    onError: query.on_error,
+    maxErrors: query.max_errors,
+  };
   const controller = ctx.uploads.begin(reply);
   try {
-    const params: UploadParams = {
-      filename: textParam(query, 'filename'),
-      audit: textParam(query, 'audit', 200),
-      onError: choiceParam(query, 'on_error', ['strict', 'skip'] as const),
-      maxErrors: integerParam(query, 'max_errors', 0, Number.MAX_SAFE_INTEGER),
-    };
     const byteLimit = await uploadByteLimit(ctx.services.pool, principal.organizationId, ctx.maxUploadBytes);
     const source = await openSource(byteLimit, params, controller.signal);
     const result = await ingest(ctx.services, source, {
