@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { AuthCache, RateLimiter, ReadCache } from '../cache-coherence/index.js';
 import type { S3Config } from '../config.js';
 import type { IngestServices } from '../ingest/index.js';
-import type { AuthCache } from './auth-cache.js';
 import {
   authenticate,
   cachedPrincipal,
@@ -10,8 +10,6 @@ import {
   requireScope,
 } from './authenticate.js';
 import type { InFlightUploads } from './in-flight-uploads.js';
-import type { RateLimiter } from './rate-limit.js';
-import type { ReadCache } from './read-cache.js';
 import type { Scope } from './scopes.js';
 
 declare module 'fastify' {
@@ -29,7 +27,7 @@ export interface RouteContext {
   uploads: InFlightUploads;
   imports: ImportSettings;
   /** Keys verified recently; dropped when revoked (see AuthCache). */
-  authCache: AuthCache;
+  authCache: AuthCache<Principal>;
   rateLimiter: RateLimiter;
   /** Serialized answers of the read endpoints, kept while the change feed is live. */
   readCache: ReadCache;

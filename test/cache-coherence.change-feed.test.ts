@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Change, ChangeFeed, createOrganization } from '../src/db/index.js';
+import { type Change, ChangeFeed } from '../src/cache-coherence/index.js';
+import { createOrganization } from '../src/db/index.js';
 import { logger } from '../src/logger.js';
 import { createApiKey, revokeApiKeyById } from '../src/server/index.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';

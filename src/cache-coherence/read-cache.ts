@@ -1,4 +1,4 @@
-import type { Change, ChangeFeedState, ChangeSubscriber } from '../db/index.js';
+import type { Change, ChangeFeedState, ChangeSubscriber } from './change-subscriber.js';
 
 /** Default bound of the serialized answers kept (INGEST_READ_CACHE_SIZE). */
 export const DEFAULT_READ_CACHE_BYTES = 256 * 1024 * 1024;
