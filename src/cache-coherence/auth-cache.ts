@@ -23,6 +23,8 @@ interface Entry<P> {
  * drops the entry (while the change feed is live), or else through the rate limiter, which then counts
  * every request in PostgreSQL and finds no unrevoked key (UNAUTHORIZED). Only keys whose secret
  * matched are stored; a wrong secret misses the cache and is refused by the database path, as before.
+ * A key read while a key change was being delivered is not kept (`begin`/`set`). The protocol this
+ * relies on is described at the top of change-feed.ts.
  */
 export class AuthCache<P extends CachedKey = CachedKey> implements ChangeSubscriber {
   private readonly entries = new Map<string, Entry<P>>();

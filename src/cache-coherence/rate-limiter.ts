@@ -27,7 +27,9 @@ const MAX_KEYS = 10_000;
  * (milliseconds after it commits) and drops the lease. The sum over processes never exceeds the limit;
  * what a process leased and did not use by the window's end counts as used, so a key may get up to 1%
  * of its limit fewer requests per process and minute. While the feed is not live, every request is counted
- * on its own, which also checks revocation on every request.
+ * on its own, which also checks revocation on every request. A count that overlapped a change to its
+ * key, or the feed going down or up, keeps no lease. The protocol this relies on is described at the top
+ * of change-feed.ts; the lease arithmetic is in rate-limit-lease.ts.
  */
 export class RateLimiter implements ChangeSubscriber {
   private readonly allowances = new Map<string, Lease>();
