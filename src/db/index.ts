@@ -11,7 +11,6 @@ export {
 } from './api-keys.js';
 export { clearArchive, listArchivableFiles, replaceChunksWithArchive } from './archives.js';
 export { ensureAudit } from './audits.js';
-export { type Change, ChangeFeed, type ChangeFeedState, type ChangeSubscriber } from './change-feed.js';
 export { type ChunkRow, ChunkWriter } from './chunk-writer.js';
 export { readChunks, type StoredChunk } from './chunks.js';
 export { lockFile, tryLockFile, tryWithFileLock, unlockFile, withFileLock } from './file-lock.js';

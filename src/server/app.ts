@@ -2,15 +2,13 @@ import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import type { ChangeFeed } from '../db/index.js';
+import { AuthCache, type ChangeFeed, RateLimiter, ReadCache } from '../cache-coherence/index.js';
 import type { IngestServices } from '../ingest/index.js';
 import type { Logger } from '../logger.js';
-import { AuthCache } from './auth-cache.js';
+import type { Principal } from './authenticate.js';
 import { type ImportSettings, principalFields, type RouteContext } from './context.js';
 import { errorBody, toIngestError } from './error-response.js';
 import { InFlightUploads } from './in-flight-uploads.js';
-import { RateLimiter } from './rate-limit.js';
-import { ReadCache } from './read-cache.js';
 import { fileRoutes, healthRoutes, importRoutes, uploadRoutes, usageRoutes } from './routes/index.js';
 import { schemaError } from './schema-error.js';
 import { discardRest, RAW_CONTENT_TYPES } from './upload-source.js';
@@ -61,7 +59,7 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     maxUploadBytes: options.maxUploadBytes,
     uploads,
     imports: options.imports ?? { buckets: [] },
-    authCache: new AuthCache(),
+    authCache: new AuthCache<Principal>(),
     rateLimiter: new RateLimiter(options.services.pool, options.changes),
     readCache: new ReadCache(options.changes, options.readCacheBytes),
   };

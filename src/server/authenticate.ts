@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { hashSecret, parseApiKey, type Scope, secretMatches } from '../api-keys/index.js';
+import type { AuthCache } from '../cache-coherence/index.js';
 import { findApiKeyByPrefix, withAppRole } from '../db/index.js';
 import { IngestError } from '../errors.js';
-import type { AuthCache } from './auth-cache.js';
 
 /** Who a request acts for: the organization and API key it authenticated with. */
 export interface Principal {
@@ -24,7 +24,7 @@ const NO_KEY_HASH = hashSecret('no such key');
 export async function authenticate(
   pool: pg.Pool,
   authorization: string | undefined,
-  cache?: AuthCache,
+  cache?: AuthCache<Principal>,
 ): Promise<Principal> {
   const parsed = parseAuthorization(authorization);
   const cached = cache && cachedPrincipal(parsed, cache);
@@ -64,7 +64,7 @@ export function parseAuthorization(authorization: string | undefined): { prefix:
 /** The principal of a key `cache` holds whose secret matches; undefined otherwise (ask the database). */
 export function cachedPrincipal(
   key: { prefix: string; secret: string },
-  cache: AuthCache,
+  cache: AuthCache<Principal>,
 ): Principal | undefined {
   const cached = cache.get(key.prefix);
   return cached && secretMatches(key.secret, cached.secretSha256) ? cached.principal : undefined;

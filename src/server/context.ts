@@ -10,9 +10,9 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { Scope } from '../api-keys/index.js';
+import type { AuthCache, RateLimiter, ReadCache } from '../cache-coherence/index.js';
 import type { S3Config } from '../config.js';
 import type { IngestServices } from '../ingest/index.js';
-import type { AuthCache } from './auth-cache.js';
 import {
   authenticate,
   cachedPrincipal,
@@ -21,8 +21,6 @@ import {
   requireScope,
 } from './authenticate.js';
 import type { InFlightUploads } from './in-flight-uploads.js';
-import type { RateLimiter } from './rate-limit.js';
-import type { ReadCache } from './read-cache.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -48,7 +46,7 @@ export interface RouteContext {
   uploads: InFlightUploads;
   imports: ImportSettings;
   /** Keys verified recently; dropped when revoked (see AuthCache). */
-  authCache: AuthCache;
+  authCache: AuthCache<Principal>;
   rateLimiter: RateLimiter;
   /** Serialized answers of the read endpoints, kept while the change feed is live. */
   readCache: ReadCache;

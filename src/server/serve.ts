@@ -1,4 +1,4 @@
-import { ChangeFeed } from '../db/index.js';
+import { ChangeFeed } from '../cache-coherence/index.js';
 import type { IngestServices } from '../ingest/index.js';
 import type { Logger } from '../logger.js';
 import { createAdmission } from './admission.js';

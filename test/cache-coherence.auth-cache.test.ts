@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthCache } from '../src/server/auth-cache.js';
+import { AuthCache } from '../src/cache-coherence/index.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let t: TestServer;

@@ -1,14 +1,18 @@
-import type { Change, ChangeSubscriber } from '../db/index.js';
-import type { Principal } from './authenticate.js';
+import type { Change, ChangeSubscriber } from './change-subscriber.js';
+
+/** What the cache needs of a verified key's principal (the server's Principal, kept as it is). */
+export interface CachedKey {
+  apiKeyId: string;
+}
 
 /** How long a verified key is trusted without looking it up again, in milliseconds. */
 export const AUTH_CACHE_TTL_MS = 10_000;
 /** Keys remembered at most; past it the oldest entry goes. Bounds memory whatever keys clients send. */
 export const AUTH_CACHE_MAX_KEYS = 10_000;
 
-interface Entry {
+interface Entry<P> {
   secretSha256: Buffer;
-  principal: Principal;
+  principal: P;
   expiresAt: number;
 }
 
@@ -19,9 +23,11 @@ interface Entry {
  * drops the entry (while the change feed is live), or else through the rate limiter, which then counts
  * every request in PostgreSQL and finds no unrevoked key (UNAUTHORIZED). Only keys whose secret
  * matched are stored; a wrong secret misses the cache and is refused by the database path, as before.
+ * A key read while a key change was being delivered is not kept (`begin`/`set`). The protocol this
+ * relies on is described at the top of change-feed.ts.
  */
-export class AuthCache implements ChangeSubscriber {
-  private readonly entries = new Map<string, Entry>();
+export class AuthCache<P extends CachedKey = CachedKey> implements ChangeSubscriber {
+  private readonly entries = new Map<string, Entry<P>>();
   /** Key changes heard of so far. */
   private changes = 0;
 
@@ -32,7 +38,7 @@ export class AuthCache implements ChangeSubscriber {
   ) {}
 
   /** The cached entry for `prefix` if it has not expired. The caller still compares the secret. */
-  get(prefix: string): { secretSha256: Buffer; principal: Principal } | undefined {
+  get(prefix: string): { secretSha256: Buffer; principal: P } | undefined {
     const entry = this.entries.get(prefix);
     if (!entry) return undefined;
     if (entry.expiresAt <= this.now()) {
@@ -48,7 +54,7 @@ export class AuthCache implements ChangeSubscriber {
   }
 
   /** Keeps a verified key, unless a key changed since `token` (what was read may be outdated). */
-  set(prefix: string, secretSha256: Buffer, principal: Principal, token: number): void {
+  set(prefix: string, secretSha256: Buffer, principal: P, token: number): void {
     if (token !== this.changes) return;
     this.entries.delete(prefix);
     if (this.entries.size >= this.maxKeys) {

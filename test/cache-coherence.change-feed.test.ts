@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, revokeApiKeyById } from '../src/api-keys/index.js';
-import { type Change, ChangeFeed, createOrganization } from '../src/db/index.js';
+import { type Change, ChangeFeed } from '../src/cache-coherence/index.js';
+import { createOrganization } from '../src/db/index.js';
 import { logger } from '../src/logger.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
 import { waitFor } from './support/server.js';

@@ -1,31 +1,21 @@
 import type pg from 'pg';
-import { type Change, type ChangeFeedState, type ChangeSubscriber, countKeyRequests } from '../db/index.js';
+import { countKeyRequests } from '../db/index.js';
 import { IngestError } from '../errors.js';
-import type { Principal } from './authenticate.js';
+import type { Change, ChangeFeedState, ChangeSubscriber } from './change-subscriber.js';
+import { emptyLease, type Lease, leaseSize, settleLease } from './rate-limit-lease.js';
 
-/** Most requests one count takes ahead for a key. */
-export const MAX_LEASE = 1000;
+/** What the limiter needs of a verified key (the server's Principal has it). */
+export interface LimitedKey {
+  apiKeyId: string;
+  organizationId: string;
+  rateLimitPerMinute: number;
+}
+
+/** Counts requests against a key's window in PostgreSQL (countKeyRequests; a stand-in in unit tests). */
+export type CountRequests = typeof countKeyRequests;
+
 /** Keys whose allowance is remembered at most; past it, those whose window ended go first. */
 const MAX_KEYS = 10_000;
-
-/**
- * Requests one count takes ahead for a key with `limit` per minute: 1% of the limit, at least 1 and at
- * most MAX_LEASE. Keys with a limit under 200 are counted one request at a time.
- */
-export function leaseSize(limit: number): number {
-  return Math.min(MAX_LEASE, Math.max(1, Math.floor(limit / 100)));
-}
-
-interface Allowance {
-  /** Requests counted in PostgreSQL and not yet used by this process. */
-  remaining: number;
-  /** The window's limit is reached: refused here until the window ends. */
-  exhausted: boolean;
-  /** now() at which the counted window ends. */
-  windowEndsAt: number;
-  /** A count in flight; requests wait for it instead of counting again. Resolves, never rejects. */
-  pending: Promise<void> | null;
-}
 
 /**
  * Per-key limits of requests per minute: a fixed window per calendar minute, counted in PostgreSQL so
@@ -37,22 +27,25 @@ interface Allowance {
  * (milliseconds after it commits) and drops the lease. The sum over processes never exceeds the limit;
  * what a process leased and did not use by the window's end counts as used, so a key may get up to 1%
  * of its limit fewer requests per process and minute. While the feed is not live, every request is counted
- * on its own, which also checks revocation on every request.
+ * on its own, which also checks revocation on every request. A count that overlapped a change to its
+ * key, or the feed going down or up, keeps no lease. The protocol this relies on is described at the top
+ * of change-feed.ts; the lease arithmetic is in rate-limit-lease.ts.
  */
 export class RateLimiter implements ChangeSubscriber {
-  private readonly allowances = new Map<string, Allowance>();
+  private readonly allowances = new Map<string, Lease>();
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly feed: ChangeFeedState,
     private readonly now: () => number = () => performance.now(),
+    private readonly countRequests: CountRequests = countKeyRequests,
   ) {}
 
   /**
    * Takes one request from the key's lease without waiting: false when that needs PostgreSQL (no
    * lease, a count in flight, the window over or its limit reached); `enforce` then decides.
    */
-  take(principal: Principal): boolean {
+  take(principal: LimitedKey): boolean {
     if (!this.feed.live) return false;
     const allowance = this.allowances.get(principal.apiKeyId);
     if (!allowance || allowance.pending || allowance.remaining === 0) return false;
@@ -61,7 +54,7 @@ export class RateLimiter implements ChangeSubscriber {
     return true;
   }
 
-  async enforce(principal: Principal): Promise<void> {
+  async enforce(principal: LimitedKey): Promise<void> {
     const id = principal.apiKeyId;
     // Without the feed a revocation would go unheard: count every request, which checks it.
     if (!this.feed.live) return this.count(principal);
@@ -89,7 +82,7 @@ export class RateLimiter implements ChangeSubscriber {
   }
 
   /** Counts this request and, while the feed is live, the lease that follows it. */
-  private async count(principal: Principal): Promise<void> {
+  private async count(principal: LimitedKey): Promise<void> {
     const id = principal.apiKeyId;
     const limit = principal.rateLimitPerMinute;
     const leasing = this.feed.live;
@@ -97,17 +90,13 @@ export class RateLimiter implements ChangeSubscriber {
     const epoch = this.feed.epoch;
     // The window's end is reckoned from before the count was sent, so a lease never outlasts it.
     const sentAt = this.now();
-    const allowance: Allowance = { remaining: 0, exhausted: false, windowEndsAt: 0, pending: null };
-    const settled = countKeyRequests(this.pool, principal.organizationId, id, requests).then((counted) => {
+    const allowance = emptyLease();
+    const settled = this.countRequests(this.pool, principal.organizationId, id, requests).then((counted) => {
       const current = this.allowances.get(id) === allowance;
       const unchanged = this.feed.live && this.feed.epoch === epoch;
       if (current && !(counted && leasing && unchanged)) this.allowances.delete(id);
       if (!counted) throw new IngestError('UNAUTHORIZED', 'this API key has been revoked');
-      // Requests of this count within the limit: the window held count - requests before it.
-      const granted = Math.max(0, Math.min(requests, limit - (counted.count - requests)));
-      allowance.remaining = Math.max(0, granted - 1);
-      allowance.exhausted = granted < requests;
-      allowance.windowEndsAt = sentAt + counted.msLeft;
+      const granted = settleLease(allowance, requests, limit, counted, sentAt);
       if (granted === 0) throw rateLimited(principal, counted.msLeft);
     });
     if (leasing) {
@@ -135,7 +124,7 @@ export class RateLimiter implements ChangeSubscriber {
   }
 }
 
-function rateLimited(principal: Principal, msLeft: number): IngestError {
+function rateLimited(principal: LimitedKey, msLeft: number): IngestError {
   const seconds = Math.max(1, Math.ceil(msLeft / 1000));
   return new IngestError(
     'RATE_LIMITED',

@@ -1,4 +1,4 @@
-import type { Change, ChangeFeedState, ChangeSubscriber } from '../db/index.js';
+import type { Change, ChangeFeedState, ChangeSubscriber } from './change-subscriber.js';
 
 /** Default bound of the serialized answers kept (INGEST_READ_CACHE_SIZE). */
 export const DEFAULT_READ_CACHE_BYTES = 256 * 1024 * 1024;
@@ -39,7 +39,8 @@ interface Entry {
  *
  * So a cached answer is at most one notification delivery (milliseconds) older than the database. An
  * answer is keyed by organization: it was read under that organization's row-level security, and no
- * other organization's request can reach it.
+ * other organization's request can reach it. The protocol this relies on is described at the top of
+ * change-feed.ts.
  */
 export class ReadCache implements ChangeSubscriber {
   private readonly entries = new Map<string, Entry>();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ReadCache } from '../src/server/read-cache.js';
+import { ReadCache } from '../src/cache-coherence/index.js';
 
-/** The feed's state as the cache reads it; the live feed is exercised in server.read-cache.test.ts. */
+/** The feed's state as the cache reads it; the live feed is exercised in cache-coherence.read-cache.test.ts. */
 function feedState() {
   return { live: true, epoch: 1 };
 }

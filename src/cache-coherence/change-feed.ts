@@ -1,33 +1,48 @@
+/**
+ * The change feed keeps what each server process holds in memory (verified API keys, rate-limit leases,
+ * serialized read answers) true to PostgreSQL, which other processes (other servers, the CLI, an
+ * operator in psql) change at any time. This is the protocol; each subscriber refers to it.
+ *
+ * What notifies. Migration 0009's triggers call pg_notify with '<organization id> <row id>' on every
+ * insert, update or delete of a storage_meta.files row (channel ingest_file_changes), and on an API
+ * key's deletion or a change to its revocation, scopes, limit, secret or prefix, but not to the
+ * last_used_at stamp every count writes (ingest_api_key_changes). PostgreSQL delivers a notification
+ * only when, and only if, its transaction commits, to every connection listening, in commit order.
+ *
+ * When the feed is live. One dedicated connection LISTENs on both channels and on a probe channel of
+ * its own, and is trusted only while it shows that notifications reach it:
+ * - connect probe: once listening, a notification sent over another connection (the pool's, `notify`)
+ *   must arrive within 5 s (10 s for connecting, listening and probing together). A proxy that accepts
+ *   LISTEN but delivers nothing (PgBouncer in transaction mode) never gets past this, so nothing is
+ *   cached behind it;
+ * - self-probe: then every second the connection notifies itself (one probe in flight at a time);
+ * - trust window: the feed is `live` while a probe came back less than 3 s ago. A connection that died
+ *   silently stops being trusted within 3 s; nothing is reset yet, and a late probe makes it live again;
+ * - lost connection: a probe outstanding for 5 s (or an error, or the connection ending) means the
+ *   connection is lost: subscribers are reset and it is made anew, after 0.5 s doubling to 30 s.
+ * The epoch changes, and every subscriber is reset (forgets everything), each time the feed goes down
+ * and each time it comes up, since notifications may have been missed in between; a subscriber that
+ * throws on a change also resets them all.
+ *
+ * What each subscriber does while the feed is not live:
+ * - ReadCache keeps and serves nothing: every answer is read from the database;
+ * - RateLimiter holds no lease: every request is counted on its own in PostgreSQL, which also refuses
+ *   a revoked key (UNAUTHORIZED) on every request;
+ * - AuthCache still recognises a key verified in the last 10 s, but that request then goes through the
+ *   rate limiter's count, so a revocation still takes effect on the next request.
+ *
+ * An answer read while a change was committing is never kept. A subscriber takes a token before it
+ * reads the database (its count of changes heard, or the feed's epoch) and keeps what it read only if
+ * no relevant change arrived and the feed did not go down or come up in between. The read may have run
+ * on a snapshot from before the change committed; if the change's notification was handled while the
+ * read ran, nothing would ever drop the stale answer, so it is not kept. A change whose notification
+ * comes after the answer was kept drops it on arrival. So a kept answer is at most one notification
+ * delivery (milliseconds) behind the database.
+ */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
-
-/** A committed change to a row that cached answers depend on (migration 0009's triggers). */
-export interface Change {
-  kind: 'file' | 'apiKey';
-  organizationId: string;
-  /** The file's or the API key's id. */
-  id: string;
-}
-
-/** What a cache implements to stay true to the database. */
-export interface ChangeSubscriber {
-  /** A change committed. Called in commit order of the notifications' delivery. */
-  change(change: Change): void;
-  /**
-   * Notifications may have been missed (the feed's connection was lost, or has just been made):
-   * everything derived from the database must be forgotten.
-   */
-  reset(): void;
-}
-
-/** What readers of the feed look at before and after reading the database. */
-export interface ChangeFeedState {
-  /** True while notifications are being received: only then may answers be kept. */
-  readonly live: boolean;
-  /** Changes each time the feed goes down or comes up. */
-  readonly epoch: number;
-}
+import type { Change, ChangeFeedState, ChangeSubscriber } from './change-subscriber.js';
 
 const CHANNELS: Record<string, Change['kind']> = {
   ingest_file_changes: 'file',
@@ -47,18 +62,7 @@ const RETRY_MAX_MS = 30_000;
 
 /**
  * One dedicated connection that LISTENs for the change notifications of migration 0009 and hands
- * them to subscribers. PostgreSQL delivers a notification only when its transaction commits, to every
- * listening connection, whichever process made the change.
- *
- * The feed is `live` only while it can show that notifications reach it:
- * - when the connection is made, a notification sent over another connection (`notify`, the pool's)
- *   must arrive within 5 s; a proxy that accepts LISTEN but delivers nothing (PgBouncer in transaction
- *   mode) never gets past this;
- * - then every second the connection notifies itself; with none back for 3 s the feed is not live
- *   (a connection that died silently stops being trusted within 3 s), and with one outstanding for 5 s
- *   the connection counts as lost.
- * Subscribers are reset whenever the feed goes down and when it comes back up, and the connection is
- * made anew with backoff (0.5 s doubling to 30 s).
+ * them to subscribers, live only while its probes come back (see the protocol at the top of this file).
  */
 export class ChangeFeed implements ChangeFeedState {
   private client: pg.Client | null = null;
@@ -81,13 +85,15 @@ export class ChangeFeed implements ChangeFeedState {
 
   /**
    * `config` opens the listening connection; `notify` sends a notification over another connection
-   * (a pool's), for the probe when the connection is made.
+   * (a pool's), for the probe when the connection is made. `now` and `openClient` are there for unit
+   * tests, which drive the probes with a fake clock and a stand-in connection.
    */
   constructor(
     private readonly config: pg.ClientConfig,
     private readonly notify: (channel: string, payload: string) => Promise<unknown>,
     private readonly log: Logger,
     private readonly now: () => number = () => performance.now(),
+    private readonly openClient: (config: pg.ClientConfig) => pg.Client = (config) => new pg.Client(config),
   ) {}
 
   get live(): boolean {
@@ -122,7 +128,7 @@ export class ChangeFeed implements ChangeFeedState {
 
   private async connect(): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client({ ...this.config, application_name: 'ingest-changes', keepAlive: true });
+    const client = this.openClient({ ...this.config, application_name: 'ingest-changes', keepAlive: true });
     let failure: Error | undefined;
     const fail = (err: Error) => {
       if (client === this.client) this.lost(client, err);

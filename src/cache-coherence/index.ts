@@ -1,0 +1,5 @@
+export { AuthCache } from './auth-cache.js';
+export { ChangeFeed } from './change-feed.js';
+export type { Change, ChangeFeedState, ChangeSubscriber } from './change-subscriber.js';
+export { RateLimiter } from './rate-limiter.js';
+export { ReadCache } from './read-cache.js';
