@@ -19,15 +19,17 @@ const UNITS: Record<string, number> = {
 
 /** Parses `1048576`, `512KB`, `4MiB`, `1.5g` (binary units: 1 KB = 1024 bytes). */
 export function parseByteSize(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
-  const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
-  if (!match || unit === undefined) {
+  const [, amount, suffix = ''] = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text) ?? [];
+  const key = suffix.toLowerCase();
+  // Own keys only: `1constructor` must not find Object.prototype.constructor.
+  const unit = Object.hasOwn(UNITS, key) ? UNITS[key] : undefined;
+  if (amount === undefined || unit === undefined) {
     throw new IngestError(
       'INVALID_OPTION',
       `not a size: ${JSON.stringify(text)} (use e.g. 1048576, 512KB, 4MB, 1GB)`,
     );
   }
-  return Math.round(Number(match[1]) * unit);
+  return Math.round(Number(amount) * unit);
 }
 
 /** 1536 -> "1.5 KiB". */

@@ -105,7 +105,8 @@ describe('archive and restore', () => {
     const goodBytes: Buffer[] = [];
     for await (const b of good) goodBytes.push(b as Buffer);
     const damaged = Buffer.concat(goodBytes);
-    damaged[damaged.length - 40] ^= 0xff;
+    const flipped = damaged.length - 40;
+    damaged[flipped] = damaged.readUInt8(flipped) ^ 0xff;
     await t.s3.client.send(new PutObjectCommand({ Bucket: t.s3.bucket, Key: key, Body: damaged }));
 
     await expect(exported(fileId)).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH' });

@@ -49,7 +49,9 @@ describe('concurrent uploads', () => {
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 201]);
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
     expect(new Set(results.map((r) => r.fileId)).size).toBe(1);
-    for (const r of results) expect(r).toMatchObject({ bytes: body.length, rows: results[0].rows });
+    const [first] = results;
+    expect(first).toBeDefined();
+    for (const r of results) expect(r).toMatchObject({ bytes: body.length, rows: first?.rows });
     const { rows } = await t.env.admin.query(
       'SELECT count(*)::int AS n FROM storage_meta.files WHERE organization_id = $1',
       [organization.id],

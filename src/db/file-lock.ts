@@ -13,6 +13,7 @@ export async function tryLockFile(db: Queryable, organizationId: string, sha256:
     organizationId,
     sha256,
   ]);
+  // A SELECT without FROM returns exactly one row.
   return rows[0]!.locked;
 }
 

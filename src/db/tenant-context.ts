@@ -142,7 +142,8 @@ export async function tenantStatement<R extends pg.QueryResultRow>(
 ): Promise<R[]> {
   const sql = `BEGIN; ${enterTenantSql(organizationId, options)}; ${statement}; COMMIT`;
   return onPooledClient(pool, { organization: organizationId }, async (client) => {
-    // A multi-statement query resolves to one result per statement.
+    // A multi-statement query resolves to one result per statement: BEGIN, the tenant context (one
+    // SELECT), the statement, COMMIT; so results[2] is the statement's.
     const results = (await client.query(sql)) as unknown as pg.QueryResult<R>[];
     return results[2]!.rows;
   });

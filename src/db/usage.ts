@@ -59,6 +59,7 @@ export async function reserveStorage(db: Queryable, organizationId: string, byte
     [organizationId],
   );
   const quotaBytes = Number(row.quota);
+  // A SELECT without FROM returns exactly one row.
   const used = Number(usage[0]!.used);
   if (used + bytes > quotaBytes) {
     throw new IngestError(

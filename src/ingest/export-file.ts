@@ -53,7 +53,11 @@ export async function exportReadyFile(
   options: ExportOptions,
 ): Promise<void> {
   const fileId = file.id;
-  const dialect = file.dialect!;
+  const { dialect, headerRaw, columns } = file;
+  // markFileReady sets all three in the statement that makes a file ready.
+  if (dialect === null || headerRaw === null || columns === null) {
+    throw new IngestError('INTERNAL', `ready file ${fileId} has no dialect, header or columns`);
+  }
   // A destination closed early (an HTTP client that went away) never drains: stop instead of waiting.
   const write = async (bytes: Buffer | string): Promise<void> => {
     if (!out.destroyed && !out.write(bytes)) await firstEvent(out, ['drain', 'close']);
@@ -61,10 +65,10 @@ export async function exportReadyFile(
   };
 
   if (options.normalize) {
-    await write(formatCsvRecord(file.columns!.map((c) => c.name)));
+    await write(formatCsvRecord(columns.map((c) => c.name)));
   } else {
     if (dialect.bom) await write(UTF8_BOM);
-    await write(file.headerRaw!);
+    await write(headerRaw);
   }
   for await (const chunk of readFileChunks(pool, options.store, file)) {
     const raw = await verifiedChunkBytes(chunk, fileId);
@@ -76,7 +80,7 @@ export async function exportReadyFile(
         raw,
         {
           delimiter: dialect.delimiter,
-          columnCount: file.columns!.length,
+          columnCount: columns.length,
           onError: 'skip',
           maxRecordBytes: LIMITS.maxRecordBytes.max,
         },

@@ -27,6 +27,8 @@ const MAX_RANK = RANK_BITS + 1;
 export const HLL_SPARSE_LIMIT = HLL_REGISTERS / 4;
 /** First open-addressing table size; tiny because a 2,000-column builder holds one table per column. */
 const INITIAL_TABLE_SIZE = 16;
+/** The table of a dense accumulator, which has let go of its hashes. */
+const NO_TABLE = new Uint32Array(0);
 
 /** A sketch as it travels between threads: plain typed arrays, no classes (structured clone). */
 export type HllSnapshot =
@@ -76,22 +78,25 @@ function addToRegisters(registers: Uint8Array, hash: number): void {
   const index = hash >>> RANK_BITS;
   // The set bit just below the rank bits caps the count of leading zeros at RANK_BITS.
   const rank = Math.clz32((hash << HLL_PRECISION) | (1 << (HLL_PRECISION - 1))) + 1;
-  if (rank > registers[index]) registers[index] = rank;
+  // index < HLL_REGISTERS, the registers' length: it is the hash's top HLL_PRECISION bits.
+  if (rank > registers[index]!) registers[index] = rank;
 }
 
 /** The mutable sketch a stats builder feeds; `snapshot()` gives the plain form. */
 export class HllAccumulator {
-  /** Open-addressing set of distinct hashes (0 = empty slot) while sparse; null once dense. */
-  private table: Uint32Array | null = new Uint32Array(INITIAL_TABLE_SIZE);
+  /** Open-addressing set of distinct hashes (0 = empty slot) while sparse; NO_TABLE once dense. */
+  private table: Uint32Array = new Uint32Array(INITIAL_TABLE_SIZE);
   private size = 0;
+  /** The dense registers; null while sparse. */
   private registers: Uint8Array | null = null;
 
   add(hash: number): void {
-    const table = this.table;
-    if (table === null) {
-      addToRegisters(this.registers!, hash);
+    const registers = this.registers;
+    if (registers !== null) {
+      addToRegisters(registers, hash);
       return;
     }
+    const table = this.table;
     const mask = table.length - 1;
     let slot = hash & mask;
     for (;;) {
@@ -107,7 +112,7 @@ export class HllAccumulator {
   }
 
   snapshot(): HllSnapshot {
-    if (this.table === null) return { kind: 'dense', registers: this.registers!.slice() };
+    if (this.registers !== null) return { kind: 'dense', registers: this.registers.slice() };
     const hashes = new Uint32Array(this.size);
     let j = 0;
     for (const hash of this.table) if (hash !== 0) hashes[j++] = hash;
@@ -119,7 +124,7 @@ export class HllAccumulator {
       const registers = new Uint8Array(HLL_REGISTERS);
       for (const hash of table) if (hash !== 0) addToRegisters(registers, hash);
       this.registers = registers;
-      this.table = null;
+      this.table = NO_TABLE;
       return;
     }
     const next = new Uint32Array(table.length * 2);
@@ -158,7 +163,8 @@ export function mergeHll(a: HllSnapshot, b: HllSnapshot): HllSnapshot {
   const registers = hllRegisters(a);
   if (b.kind === 'dense') {
     const other = b.registers;
-    for (let i = 0; i < HLL_REGISTERS; i++) if (other[i] > registers[i]) registers[i] = other[i];
+    // i < HLL_REGISTERS, the length of both dense register arrays.
+    for (let i = 0; i < HLL_REGISTERS; i++) if (other[i]! > registers[i]!) registers[i] = other[i]!;
   } else {
     for (const hash of b.hashes) addToRegisters(registers, hash);
   }
@@ -170,9 +176,10 @@ function unionSorted(a: Uint32Array, b: Uint32Array): Uint32Array {
   let i = 0;
   let j = 0;
   let k = 0;
+  // Each `!` reads below its array's length, as the loop conditions say.
   while (i < a.length && j < b.length) {
-    const x = a[i];
-    const y = b[j];
+    const x = a[i]!;
+    const y = b[j]!;
     if (x < y) {
       out[k++] = x;
       i++;
@@ -185,8 +192,8 @@ function unionSorted(a: Uint32Array, b: Uint32Array): Uint32Array {
       j++;
     }
   }
-  while (i < a.length) out[k++] = a[i++];
-  while (j < b.length) out[k++] = b[j++];
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
   // A copy, not a view, so a small result does not pin (or clone) the larger buffer.
   return out.slice(0, k);
 }
@@ -205,11 +212,12 @@ export function estimateHll(sketch: HllSnapshot): number {
  */
 function estimateRegisters(registers: Uint8Array): number {
   const m = HLL_REGISTERS;
+  // One count per possible rank, 0..MAX_RANK (addToRegisters never stores more), so each `!` is in bounds.
   const histogram = new Float64Array(MAX_RANK + 1);
-  for (const rank of registers) histogram[rank]++;
-  let z = m * tau((m - histogram[MAX_RANK]) / m);
-  for (let k = RANK_BITS; k >= 1; k--) z = 0.5 * (z + histogram[k]);
-  z += m * sigma(histogram[0] / m);
+  for (const rank of registers) histogram[rank]!++;
+  let z = m * tau((m - histogram[MAX_RANK]!) / m);
+  for (let k = RANK_BITS; k >= 1; k--) z = 0.5 * (z + histogram[k]!);
+  z += m * sigma(histogram[0]! / m);
   return ((0.5 / Math.LN2) * m * m) / z;
 }
 

@@ -45,18 +45,20 @@ export function createStatsBuilder(columnCount: number): StatsBuilder {
 
   function add(record: string[]): void {
     rowCount++;
+    // Every `!` in this loop reads in bounds: c < columnCount, which is the length of each per-column array
+    // here and (add's contract) of `record`. A check per value would cost the hot path a branch.
     for (let c = 0; c < columnCount; c++) {
-      const value = record[c];
+      const value = record[c]!;
       const length = value.length;
       if (length === 0) {
-        nullCount[c]++;
+        nullCount[c]!++;
         continue;
       }
-      nonNullCount[c]++;
+      nonNullCount[c]!++;
 
       // Bits a column has lost never come back, so once it cannot be numeric (or boolean) it skips that work,
       // and a text column (mask 0) skips classification altogether.
-      let mask = typeMask[c];
+      let mask = typeMask[c]!;
       if (mask !== 0) {
         mask &= classifyValue(value);
         typeMask[c] = mask;
@@ -64,33 +66,33 @@ export function createStatsBuilder(columnCount: number): StatsBuilder {
       if (mask & NUMERIC_BITS) {
         // `+ 0` turns -0 into 0, so min/max do not depend on which zero came first.
         const x = Number(value) + 0;
-        if (x < numericMin[c]) numericMin[c] = x;
-        if (x > numericMax[c]) numericMax[c] = x;
-        const sum = numericSum[c];
+        if (x < numericMin[c]!) numericMin[c] = x;
+        if (x > numericMax[c]!) numericMax[c] = x;
+        const sum = numericSum[c]!;
         const next = sum + x;
-        numericSumError[c] += Math.abs(sum) >= Math.abs(x) ? sum - next + x : x - next + sum;
+        numericSumError[c]! += Math.abs(sum) >= Math.abs(x) ? sum - next + x : x - next + sum;
         numericSum[c] = next;
       } else if (mask & TYPE_BITS.BOOLEAN) {
-        booleanSeen[c] |= isTrueWord(value) ? BOOLEAN_SEEN.TRUE : BOOLEAN_SEEN.FALSE;
+        booleanSeen[c]! |= isTrueWord(value) ? BOOLEAN_SEEN.TRUE : BOOLEAN_SEEN.FALSE;
       }
 
       // Most values differ from the current bounds in their first code unit, which decides the comparison
       // without a full string compare.
       const first = value.charCodeAt(0);
-      const lowFirst = textMinFirst[c];
+      const lowFirst = textMinFirst[c]!;
       if (first < lowFirst || (first === lowFirst && value < (textMin[c] as string))) {
         textMin[c] = bound(value);
         textMinFirst[c] = first;
       }
-      const highFirst = textMaxFirst[c];
+      const highFirst = textMaxFirst[c]!;
       if (first > highFirst || (first === highFirst && value > (textMax[c] as string))) {
         textMax[c] = bound(value);
         textMaxFirst[c] = first;
       }
-      if (length < minLength[c]) minLength[c] = length;
-      if (length > maxLength[c]) maxLength[c] = length;
+      if (length < minLength[c]!) minLength[c] = length;
+      if (length > maxLength[c]!) maxLength[c] = length;
 
-      distinct[c].add(hashValue(value));
+      distinct[c]!.add(hashValue(value));
     }
   }
 

@@ -16,41 +16,52 @@ export function summarize(snapshot: StatsSnapshot, columnNames: string[]): Colum
 }
 
 function summarizeColumn(s: StatsSnapshot, index: number, name: string): ColumnSummary {
-  const nonNullCount = s.nonNullCount[index];
-  const type = columnTypeOf(s.typeMask[index], nonNullCount);
+  const nonNullCount = columnValue(s.nonNullCount, index);
+  const type = columnTypeOf(columnValue(s.typeMask, index), nonNullCount);
   let min: string | null = null;
   let max: string | null = null;
   let mean: number | null = null;
   if (nonNullCount > 0) {
     if (type === 'integer' || type === 'decimal') {
-      min = String(s.numericMin[index]);
-      max = String(s.numericMax[index]);
-      const average = (s.numericSum[index] + s.numericSumError[index]) / nonNullCount;
+      min = String(columnValue(s.numericMin, index));
+      max = String(columnValue(s.numericMax, index));
+      const average =
+        (columnValue(s.numericSum, index) + columnValue(s.numericSumError, index)) / nonNullCount;
       // Values like 1e400 parse to Infinity; an infinite or NaN mean is no use on a dashboard.
       mean = Number.isFinite(average) ? average : null;
     } else if (type === 'boolean') {
-      const seen = s.booleanSeen[index];
+      const seen = columnValue(s.booleanSeen, index);
       min = seen & BOOLEAN_SEEN.FALSE ? 'false' : 'true';
       max = seen & BOOLEAN_SEEN.TRUE ? 'true' : 'false';
     } else {
-      min = wellFormed(s.textMin[index]);
-      max = wellFormed(s.textMax[index]);
+      min = wellFormed(columnValue(s.textMin, index));
+      max = wellFormed(columnValue(s.textMax, index));
     }
   }
-  const minLength = s.minLength[index];
+  const minLength = columnValue(s.minLength, index);
   return {
     index,
     name,
     type,
-    nullCount: s.nullCount[index],
+    nullCount: columnValue(s.nullCount, index),
     nonNullCount,
     min,
     max,
     mean,
     minLength: minLength === NO_LENGTH ? null : minLength,
-    maxLength: nonNullCount > 0 ? s.maxLength[index] : null,
-    distinctEstimate: estimateHll(s.distinct[index]),
+    maxLength: nonNullCount > 0 ? columnValue(s.maxLength, index) : null,
+    distinctEstimate: estimateHll(columnValue(s.distinct, index)),
   };
+}
+
+/**
+ * One column's entry of a per-column array. Each holds columnCount entries, so a missing one is a
+ * malformed snapshot; summarizing runs once per column of a file, where the check costs nothing.
+ */
+function columnValue<T>(values: ArrayLike<T>, index: number): T {
+  const value = values[index];
+  if (value === undefined) throw new IngestError('INTERNAL', `column statistics have no column ${index}`);
+  return value;
 }
 
 /** A bound cut inside a surrogate pair would end in a lone high surrogate, which is not valid UTF-8 text. */

@@ -44,6 +44,7 @@ export function findBadLines(bytes: Buffer): BadLine[] {
         found.set(line, {
           line,
           code: 'INVALID_UTF8',
+          // invalidUtf8Offsets yields offsets inside `bytes`.
           reason: `invalid UTF-8 byte 0x${bytes[offset]!.toString(16).padStart(2, '0')}`,
         });
       }

@@ -22,7 +22,7 @@ export interface TestDatabase {
   url: string;
   name: string;
   pool: pg.Pool;
-  /** Ends the pool and drops the database (WITH (FORCE)). */
+  /** Fails if the pool has a client checked out; else ends the pool and drops the database (WITH (FORCE)). */
   drop(): Promise<void>;
 }
 
@@ -65,6 +65,8 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
     pool,
     async drop() {
       if (dropped) return;
+      // Before ending it: end() would wait forever for a leaked client instead of naming the leak.
+      assertPoolReleased(pool);
       dropped = true;
       await pool.end();
       await withClient(serverUrl, (client) =>

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { openServices, type Services } from '../../src/ingest/index.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { assertPoolReleased, createTestDatabase, type TestDatabase } from './database.js';
 import { startS3Server, type TestS3Server } from './s3-server.js';
 
 export interface S3TestEnvironment {
@@ -30,6 +30,9 @@ export async function createS3TestEnvironment(): Promise<S3TestEnvironment> {
     home,
     env,
     async close() {
+      // Before ending them: end() would wait forever for a leaked client instead of naming the leak.
+      assertPoolReleased(services.pool);
+      assertPoolReleased(db.pool);
       await services.close();
       await db.drop();
       await s3.close();

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { ensureOrganization, type Organization } from '../../src/db/index.js';
 import { openServices, type Services } from '../../src/ingest/index.js';
 import type { ChunkPool } from '../../src/workers/index.js';
-import { createTestDatabase } from './database.js';
+import { assertPoolReleased, createTestDatabase } from './database.js';
 
 export interface TestEnvironment {
   services: Services;
@@ -44,6 +44,9 @@ export async function createTestEnvironment(options: { threads?: number } = {}):
     chunkTasks: () => tasks,
     organization: async (slug) => (await ensureOrganization(db.pool, slug)).organization,
     async close() {
+      // Before ending them: end() would wait forever for a leaked client instead of naming the leak.
+      assertPoolReleased(services.pool);
+      assertPoolReleased(db.pool);
       await services.close();
       await db.drop();
       await rm(home, { recursive: true, force: true });
