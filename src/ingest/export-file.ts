@@ -6,7 +6,7 @@ import { isUuid } from '../ids.js';
 import { LIMITS } from '../limits.js';
 import type { ObjectStore } from '../storage/index.js';
 import { firstEvent } from '../wait-for-event.js';
-import { parseRecords } from '../workers/parse-chunk.js';
+import { parseRecords } from '../workers/index.js';
 import { readFileChunks, verifiedChunkBytes } from './file-chunks.js';
 import { formatCsvRecord } from './format-csv.js';
 

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { utf8Sequences } from '../chunker/utf8-sequences.js';
+import { utf8Sequences } from '../chunker/index.js';
 import type { RowErrorCode } from './chunk-task.js';
 
 const LF = 0x0a;

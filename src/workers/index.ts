@@ -6,5 +6,6 @@ export type {
   RejectedRow,
   RowErrorCode,
 } from './chunk-task.js';
+export { parseRecords } from './parse-chunk.js';
 export type { RecordParser } from './record-parser.js';
 export { transferableBuffer } from './transferable-buffer.js';
