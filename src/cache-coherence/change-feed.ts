@@ -41,6 +41,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { notify } from '../db/index.js';
 import type { Logger } from '../logger.js';
 import type { Change, ChangeFeedState, ChangeSubscriber } from './change-subscriber.js';
 
@@ -214,9 +215,7 @@ export class ChangeFeed implements ChangeFeedState {
     }
     const token = randomUUID();
     this.outstanding = { token, sentAt: this.now() };
-    client
-      .query('SELECT pg_notify($1, $2)', [this.probeChannel, token])
-      .catch((err: unknown) => this.lost(client, err as Error));
+    notify(client, this.probeChannel, token).catch((err: unknown) => this.lost(client, err as Error));
   }
 
   private deliver(message: pg.Notification): void {

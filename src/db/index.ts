@@ -33,6 +33,7 @@ export {
 } from './files.js';
 export { insertMetricRows, listFileMetrics, listReadyFileMetrics } from './metrics-rows.js';
 export { migrate } from './migrate.js';
+export { notify, ping } from './notifications.js';
 export {
   deleteOrganizationRows,
   refreshTenantViews,

@@ -1,4 +1,5 @@
 import { ChangeFeed } from '../cache-coherence/index.js';
+import { notify } from '../db/index.js';
 import type { IngestServices } from '../ingest/index.js';
 import type { Logger } from '../logger.js';
 import { createAdmission } from './admission.js';
@@ -56,7 +57,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
   const changes = new ChangeFeed(
     services.pool.options,
-    (channel, payload) => services.pool.query('SELECT pg_notify($1, $2)', [channel, payload]),
+    (channel, payload) => notify(services.pool, channel, payload),
     options.log.child({ stage: 'changes' }),
   );
   const { app, uploads } = buildApp({

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ping } from '../../db/index.js';
 import { IngestError } from '../../errors.js';
 import type { RouteContext } from '../context.js';
 
@@ -13,7 +14,7 @@ export function healthRoutes(app: FastifyInstance, ctx: RouteContext): void {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        ctx.services.pool.query('SELECT 1'),
+        ping(ctx.services.pool),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new Error('database did not answer in time')), READY_TIMEOUT_MS);
         }),
