@@ -88,6 +88,15 @@ describe('architecture', () => {
     expect(reaching).toEqual([]);
   });
 
+  it('ARCHITECTURE.md lists every folder in the layer this test enforces', async () => {
+    const text = await readFile(join(packageRoot(), 'ARCHITECTURE.md'), 'utf8');
+    const documented = new Map<string, number>();
+    for (const row of text.matchAll(/^\|\s*(\d+)\s*\|\s*`src\/([a-z-]+)\/`/gm))
+      documented.set(row[2]!, Number(row[1]));
+    const enforced = new Map([...RANK].filter(([folder]) => folder !== 'base'));
+    expect(Object.fromEntries(documented)).toEqual(Object.fromEntries(enforced));
+  });
+
   it('catches an upward import and a reach past an index (the rule itself works)', () => {
     const from = folderOf(join('db', 'files.ts'));
     const to = folderOf(join('chunker', 'types.ts'));
