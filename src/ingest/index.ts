@@ -16,6 +16,7 @@ export { authorizeImport, type ImportPolicy, parseImportUrl } from './import-url
 export { ingest } from './ingest.js';
 export { type RestoreResult, restoreFile } from './restore-file.js';
 export { isS3Url, openS3Source, parseS3Url, type S3Location } from './s3-source.js';
+export { safeFilename } from './safe-filename.js';
 export { openServices, type Services } from './services.js';
 export type {
   Actor,

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { IngestError } from '../errors.js';
 import { createS3Client, isS3NotFound, s3StorageError } from '../storage/index.js';
 import { pinRequestTarget } from './s3-request-target.js';
+import { safeFilename } from './safe-filename.js';
 import type { IngestSource } from './types.js';
 
 /** A parsed `s3://bucket/key` URL. */
@@ -43,6 +44,7 @@ export function parseS3Url(url: string): S3Location {
  * credentials) unless one is passed. SOURCE_NOT_FOUND for a missing object or bucket, or one the
  * credentials may not read. Used by `ingest s3://...` (a URL) and the import endpoint (a location it
  * parsed and authorized; `pinTarget` then refuses to send a request that names anything else).
+ * The file name is the key's last segment, cleaned as an upload's name is.
  */
 export async function openS3Source(
   url: string | S3Location,
@@ -61,7 +63,7 @@ export async function openS3Source(
         forcePathStyle: false,
       },
     );
-  const filename = key.slice(key.lastIndexOf('/') + 1) || key;
+  const filename = safeFilename(key.slice(key.lastIndexOf('/') + 1) || key);
   const command = new GetObjectCommand({ Bucket: bucket, Key: key });
   if (options.pinTarget) pinRequestTarget(command, location);
   try {

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { authorizeImport, openS3Source, parseImportUrl } from '../../ingest/index.js';
+import { authorizeImport, openS3Source, parseImportUrl, safeFilename } from '../../ingest/index.js';
 import { type Api, guard, principalOf, type RouteContext } from '../context.js';
 import { runUpload, uploadQuery } from './upload.js';
 
@@ -46,7 +46,7 @@ export function importRoutes(app: Api, ctx: RouteContext): void {
           { signal, pinTarget: true },
         );
         return params.filename !== undefined && source.kind === 'stream'
-          ? { ...source, filename: params.filename }
+          ? { ...source, filename: safeFilename(params.filename) }
           : source;
       });
     },
