@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { IngestError } from './errors.js';
 import { GiB, LIMITS } from './limits.js';
+import { isBucketName, sameBucket } from './s3-bucket-name.js';
 import { parseByteSize } from './units.js';
 
 /** Where originals go when a bucket is configured. */
@@ -24,8 +25,10 @@ export interface Config {
   /** Largest upload accepted, in bytes (INGEST_MAX_UPLOAD_BYTES). */
   maxUploadBytes: number;
   /**
-   * Buckets `POST /v1/files/import` may read from (INGEST_S3_IMPORT_BUCKETS, comma-separated). Empty: the
-   * endpoint is off. The CLI reads any bucket its credentials can; the API is shared by every tenant.
+   * Buckets `POST /v1/files/import` may read from (INGEST_S3_IMPORT_BUCKETS, comma-separated), each in
+   * its canonical spelling and never the store's own bucket. Empty: the endpoint is off. An organization
+   * imports only keys under `<its slug>/` of these buckets. The CLI reads any bucket its credentials can;
+   * the API is shared by every tenant.
    */
   importBuckets: string[];
   /** Bytes of answers `ingest serve` keeps in memory for the read endpoints (INGEST_READ_CACHE_SIZE). */
@@ -47,6 +50,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .map((b) => b.trim())
       .filter(Boolean),
   };
+  for (const bucket of config.importBuckets) {
+    if (!isBucketName(bucket)) {
+      throw new IngestError(
+        'INVALID_OPTION',
+        `INGEST_S3_IMPORT_BUCKETS must list S3 bucket names (3-63 lowercase letters, digits, '.' or '-'), got ${JSON.stringify(bucket)}`,
+        { option: 'INGEST_S3_IMPORT_BUCKETS' },
+      );
+    }
+    if (env.INGEST_S3_BUCKET && sameBucket(bucket, env.INGEST_S3_BUCKET)) {
+      throw new IngestError(
+        'INVALID_OPTION',
+        `INGEST_S3_IMPORT_BUCKETS must not list the store's bucket ${bucket} (INGEST_S3_BUCKET): it holds every organization's originals`,
+        { option: 'INGEST_S3_IMPORT_BUCKETS' },
+      );
+    }
+  }
   if (env.DATABASE_URL) config.databaseUrl = env.DATABASE_URL;
   if (env.INGEST_READ_CACHE_SIZE)
     config.readCacheBytes = parseEnvSize('INGEST_READ_CACHE_SIZE', env.INGEST_READ_CACHE_SIZE);

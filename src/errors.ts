@@ -28,10 +28,19 @@ export const ERROR_CODES = {
   ORG_EXISTS: { status: 409, summary: 'An organization with that slug already exists.' },
   KEY_NOT_FOUND: { status: 404, summary: 'No API key with that id exists.' },
   UNAUTHORIZED: { status: 401, summary: 'The API key is missing, malformed, unknown or revoked.' },
-  FORBIDDEN: { status: 403, summary: 'The API key lacks the scope this endpoint needs.' },
+  FORBIDDEN: {
+    status: 403,
+    summary:
+      "The API key lacks the scope this endpoint needs, or an import reads outside its organization's prefix of an allowed bucket.",
+  },
   RATE_LIMITED: { status: 429, summary: "The API key's per-minute request limit is used up." },
   CANCELLED: { status: 499, summary: 'The ingest was cancelled (signal or client disconnect).' },
   ROUTE_NOT_FOUND: { status: 404, summary: 'No HTTP endpoint has that method and path.' },
+  INVALID_IMPORT_URL: {
+    status: 400,
+    summary:
+      'An import URL is not one plain s3://bucket/key: dot or empty segments, escapes, backslashes or control characters.',
+  },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     summary: 'The request body is neither text/csv (or application/octet-stream) nor multipart/form-data.',

@@ -15,6 +15,10 @@ beforeAll(async () => {
   for (const bucket of ['incoming', 'private', 'ingest-store']) {
     await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'exports/people.csv', Body: csv }));
   }
+  // An organization imports only under its own slug's prefix of an allowed bucket.
+  await s3.client.send(
+    new PutObjectCommand({ Bucket: 'incoming', Key: 'importer/exports/people.csv', Body: csv }),
+  );
   t = await startTestServer({
     imports: {
       // The store's own bucket is listed on purpose: it must stay refused all the same.
@@ -38,7 +42,7 @@ const importing = (key: string, body: unknown, query = '') =>
 describe('POST /v1/files/import', () => {
   it('ingests an object from an allowed bucket, then answers a second import as a duplicate', async () => {
     const { key, organization } = await t.key('importer');
-    const res = await importing(key, { url: 's3://incoming/exports/people.csv' }, '?audit=nightly');
+    const res = await importing(key, { url: 's3://incoming/importer/exports/people.csv' }, '?audit=nightly');
     expect(res.status).toBe(201);
     const body = await json(res);
     expect(body).toMatchObject({
@@ -52,7 +56,7 @@ describe('POST /v1/files/import', () => {
     const content = await t.request(`/v1/files/${body.fileId}/content`, key);
     expect(Buffer.from(await content.arrayBuffer()).equals(csv)).toBe(true);
 
-    const again = await importing(key, { url: 's3://incoming/exports/people.csv' });
+    const again = await importing(key, { url: 's3://incoming/importer/exports/people.csv' });
     expect(again.status).toBe(200);
     expect(await json(again)).toMatchObject({ duplicate: true, fileId: body.fileId });
     expect((await t.traces(organization.id)).files).toBe(1);
@@ -70,7 +74,7 @@ describe('POST /v1/files/import', () => {
 
   it('answers a missing object with 404 SOURCE_NOT_FOUND and a bad body with 400, leaving nothing', async () => {
     const { key, organization } = await t.key('mistyped');
-    const missing = await importing(key, { url: 's3://incoming/exports/nope.csv' });
+    const missing = await importing(key, { url: 's3://incoming/mistyped/exports/nope.csv' });
     expect(missing.status).toBe(404);
     expect((await json(missing)).error).toMatchObject({ code: 'SOURCE_NOT_FOUND' });
     for (const body of [{}, { url: 'https://example.com/a.csv' }, { url: 's3://incoming' }]) {
@@ -83,7 +87,7 @@ describe('POST /v1/files/import', () => {
 
   it('needs files:write', async () => {
     const { key } = await t.key('reader', { scopes: ['files:read'] });
-    const res = await importing(key, { url: 's3://incoming/exports/people.csv' });
+    const res = await importing(key, { url: 's3://incoming/reader/exports/people.csv' });
     expect(res.status).toBe(403);
   });
 });

@@ -14,6 +14,11 @@ export interface OrganizationDeletion {
   objects: number;
   /** Unfinished multipart uploads aborted under the same prefix. */
   uploadsAborted: number;
+  /**
+   * False when the store does not implement listing unfinished uploads (a plain s3rver, some
+   * S3-compatible stores): none could be looked for, and the objects were deleted all the same.
+   */
+  uploadsSwept: boolean;
 }
 
 /**
@@ -34,42 +39,47 @@ export async function deleteOrganization(
     throw err;
   });
   if (!organization) {
-    const { objects, uploadsAborted } = await deleteOrganizationObjects(store, slug);
-    if (objects === 0 && uploadsAborted === 0)
+    const removed = await deleteOrganizationObjects(store, slug);
+    if (removed.objects === 0 && removed.uploadsAborted === 0)
       throw new IngestError('ORG_NOT_FOUND', `no organization ${slug}, and nothing stored under its id`);
-    services.log.info({ organizationId: slug, objects, uploadsAborted }, 'organization objects deleted');
-    return { organization: slug, organizationId: slug, rows: {}, objects, uploadsAborted };
+    services.log.info({ organizationId: slug, ...removed }, 'organization objects deleted');
+    return { organization: slug, organizationId: slug, rows: {}, ...removed };
   }
   const log = services.log.child({ organizationId: organization.id, stage: 'org-delete' });
   const rows = await withTransaction(pool, { organization: slug }, (client) =>
     deleteOrganizationRows(client, organization.id),
   );
-  const { objects, uploadsAborted } = await deleteOrganizationObjects(store, organization.id).catch(
-    (err: unknown) => {
-      const error = coerceError(err, { organization: slug });
-      throw new IngestError(
-        error.code,
-        `the rows of organization ${slug} are deleted, but deleting its objects failed (${error.message}); ` +
-          `run \`ingest org delete ${organization.id} --yes\` to finish`,
-        { organization: slug, organizationId: organization.id },
-        { cause: err },
-      );
-    },
-  );
+  const removed = await deleteOrganizationObjects(store, organization.id).catch((err: unknown) => {
+    const error = coerceError(err, { organization: slug });
+    throw new IngestError(
+      error.code,
+      `the rows of organization ${slug} are deleted, but deleting its objects failed (${error.message}); ` +
+        `run \`ingest org delete ${organization.id} --yes\` to finish`,
+      { organization: slug, organizationId: organization.id },
+      { cause: err },
+    );
+  });
   await refreshTenantViews(pool).catch((err) =>
     log.warn({ err }, 'could not refresh the organization totals; the next refresh drops the row'),
   );
-  log.info({ objects, uploadsAborted }, 'organization deleted');
-  return { organization: slug, organizationId: organization.id, rows, objects, uploadsAborted };
+  log.info(removed, 'organization deleted');
+  return { organization: slug, organizationId: organization.id, rows, ...removed };
 }
 
-/** Deletes every object and unfinished upload under the organization's prefix. */
+/**
+ * Deletes every object and unfinished upload under the organization's prefix. The uploads are optional
+ * work: on a store that does not implement listing them the objects are deleted all the same, and
+ * `uploadsSwept` says the uploads were not looked for.
+ */
 export async function deleteOrganizationObjects(
   store: ObjectStore,
   organizationId: string,
-): Promise<{ objects: number; uploadsAborted: number }> {
+): Promise<{ objects: number; uploadsAborted: number; uploadsSwept: boolean }> {
   const prefix = organizationPrefix(organizationId);
-  const uploadsAborted = (await store.abortIncompleteUploads?.(prefix, async () => true)) ?? 0;
+  const swept = store.abortIncompleteUploads
+    ? await store.abortIncompleteUploads(prefix, async () => true)
+    : 0;
+  const uploadsAborted = swept ?? 0;
   let objects = 0;
   // Collected first: deleting while paging a listing can skip keys on some stores.
   const keys: string[] = [];
@@ -78,5 +88,5 @@ export async function deleteOrganizationObjects(
     await store.delete(key);
     objects++;
   }
-  return { objects, uploadsAborted };
+  return { objects, uploadsAborted, uploadsSwept: swept !== null };
 }

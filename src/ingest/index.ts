@@ -12,9 +12,11 @@ export {
 export { type ExportOptions, exportFile, exportReadyFile, getReadyFile } from './export-file.js';
 export { exportOriginal } from './export-original.js';
 export { fileDetail, fileSummary } from './file-json.js';
+export { authorizeImport, type ImportPolicy, parseImportUrl } from './import-url.js';
 export { ingest } from './ingest.js';
 export { type RestoreResult, restoreFile } from './restore-file.js';
 export { isS3Url, openS3Source, parseS3Url, type S3Location } from './s3-source.js';
+export { safeFilename } from './safe-filename.js';
 export { openServices, type Services } from './services.js';
 export type {
   Actor,

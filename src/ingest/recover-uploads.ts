@@ -11,7 +11,9 @@ const ARCHIVE_KEY = /^orgs\/([0-9a-f-]{36})\/archive\/([0-9a-f-]{36})$/;
  * (the process died, or the store was unreachable when the upload failed). An upload is abandoned
  * exactly when the advisory lock of the file it was for can be taken: a live ingest or archive holds
  * it until its upload has ended. Runs at start-up beside recoverAbandonedFiles, as the login role.
- * Keys that are not ingest's are left alone. Returns how many uploads were aborted.
+ * Keys that are not ingest's are left alone. Returns how many uploads were aborted. A store that does not
+ * implement listing unfinished uploads (plain s3rver, some S3-compatible stores) has nothing this can do:
+ * that is said once at info level, not warned about at every start.
  */
 export async function abortAbandonedUploads(pool: pg.Pool, store: ObjectStore, log: Logger): Promise<number> {
   if (!store.abortIncompleteUploads) return 0;
@@ -27,6 +29,13 @@ export async function abortAbandonedUploads(pool: pg.Pool, store: ObjectStore, l
       client.release();
     }
   });
+  if (aborted === null) {
+    log.info(
+      { store: store.description },
+      'the object store does not implement ListMultipartUploads: abandoned multipart uploads are not looked for',
+    );
+    return 0;
+  }
   if (aborted) log.warn({ aborted }, 'aborted multipart uploads abandoned by failed ingests');
   return aborted;
 }

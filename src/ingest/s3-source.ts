@@ -3,6 +3,8 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../config.js';
 import { IngestError } from '../errors.js';
 import { createS3Client, isS3NotFound, s3StorageError } from '../storage/index.js';
+import { pinRequestTarget } from './s3-request-target.js';
+import { safeFilename } from './safe-filename.js';
 import type { IngestSource } from './types.js';
 
 /** A parsed `s3://bucket/key` URL. */
@@ -16,7 +18,11 @@ export function isS3Url(text: string): boolean {
   return text.startsWith('s3://');
 }
 
-/** Parses `s3://bucket/key`; INVALID_OPTION naming the URL when the bucket or key is missing. */
+/**
+ * Parses `s3://bucket/key` as the CLI's operator means it: any bucket, the key as written (S3 keys may
+ * hold anything). INVALID_OPTION naming the URL when the bucket or key is missing. The import endpoint
+ * parses with parseImportUrl instead, which refuses every spelling a server could resolve elsewhere.
+ */
 export function parseS3Url(url: string): S3Location {
   const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
   if (!match) {
@@ -36,14 +42,18 @@ export function parseS3Url(url: string): S3Location {
  * hashed like an HTTP upload), with the object's ContentLength as the declared size so byte limits
  * apply before any byte is read. The client is the configured store's (same endpoint, region and
  * credentials) unless one is passed. SOURCE_NOT_FOUND for a missing object or bucket, or one the
- * credentials may not read. Used by `ingest s3://...` and meant for an import endpoint alike.
+ * credentials may not read. Used by `ingest s3://...` (a URL) and the import endpoint (a location it
+ * parsed and authorized; `pinTarget` then refuses to send a request that names anything else).
+ * The file name is the key's last segment, cleaned as an upload's name is.
  */
 export async function openS3Source(
-  url: string,
+  url: string | S3Location,
   config: Pick<Config, 's3'>,
-  options: { client?: S3Client; signal?: AbortSignal } = {},
+  options: { client?: S3Client; signal?: AbortSignal; pinTarget?: boolean } = {},
 ): Promise<IngestSource> {
-  const { bucket, key } = parseS3Url(url);
+  const location = typeof url === 'string' ? parseS3Url(url) : url;
+  const { bucket, key } = location;
+  const where = typeof url === 'string' ? url : `s3://${bucket}/${key}`;
   const client =
     options.client ??
     createS3Client(
@@ -53,12 +63,11 @@ export async function openS3Source(
         forcePathStyle: false,
       },
     );
-  const filename = key.slice(key.lastIndexOf('/') + 1) || key;
+  const filename = safeFilename(key.slice(key.lastIndexOf('/') + 1) || key);
+  const command = new GetObjectCommand({ Bucket: bucket, Key: key });
+  if (options.pinTarget) pinRequestTarget(command, location);
   try {
-    const out = await client.send(
-      new GetObjectCommand({ Bucket: bucket, Key: key }),
-      options.signal ? { abortSignal: options.signal } : {},
-    );
+    const out = await client.send(command, options.signal ? { abortSignal: options.signal } : {});
     if (!(out.Body instanceof Readable)) throw new Error('GetObject returned no stream');
     return {
       kind: 'stream',
@@ -67,15 +76,16 @@ export async function openS3Source(
       ...(out.ContentLength !== undefined && { declaredBytes: out.ContentLength }),
     };
   } catch (err) {
+    if (err instanceof IngestError) throw err;
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (isS3NotFound(err) || status === 403 || (err as { name?: string }).name === 'NoSuchBucket') {
       throw new IngestError(
         'SOURCE_NOT_FOUND',
-        `cannot read ${url}: ${(err as Error).name ?? 'not found'}`,
+        `cannot read ${where}: ${(err as Error).name ?? 'not found'}`,
         { file: filename },
         { cause: err },
       );
     }
-    throw s3StorageError(err, `cannot read ${url}`).withContext({ file: filename });
+    throw s3StorageError(err, `cannot read ${where}`).withContext({ file: filename });
   }
 }

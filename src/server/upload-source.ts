@@ -1,13 +1,10 @@
-import { basename } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { IngestError } from '../errors.js';
-import type { IngestOptions, IngestSource } from '../ingest/index.js';
+import { type IngestOptions, type IngestSource, safeFilename } from '../ingest/index.js';
 
 /** Content types whose body is the CSV itself (registered with a pass-through parser in app.ts). */
 export const RAW_CONTENT_TYPES = ['text/csv', 'application/octet-stream'];
-
-const DEFAULT_FILENAME = 'upload.csv';
 
 /**
  * The request body as an ingest source, never buffered: the raw body, or the `file` field of a
@@ -75,11 +72,4 @@ function declaredLength(request: FastifyRequest): number | undefined {
   if (header === undefined || request.headers['transfer-encoding'] !== undefined) return undefined;
   const n = Number(header);
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
-}
-
-/** The base name, without control characters, at most 255 characters; a default when empty. */
-function safeFilename(name: string | undefined): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed.
-  const cleaned = basename((name ?? '').replaceAll('\\', '/')).replace(/[\u0000-\u001f\u007f]/g, '');
-  return cleaned.slice(0, 255) || DEFAULT_FILENAME;
 }

@@ -30,10 +30,15 @@ export interface ObjectStore {
   list(prefix: string): AsyncIterable<string>;
   /**
    * Aborts unfinished uploads under `prefix` whose key `isAbandoned` confirms nobody is writing any more
-   * (an upload cut off by a crash or an unreachable store). Returns how many were aborted. Stores
-   * without multipart uploads have nothing to abort and may omit it.
+   * (an upload cut off by a crash or an unreachable store). Returns how many were aborted, or null when
+   * the store does not implement listing or aborting them (a plain s3rver, some S3-compatible stores):
+   * the sweep is optional work, and callers say it was skipped instead of failing. Stores without
+   * multipart uploads have nothing to abort and may omit it.
    */
-  abortIncompleteUploads?(prefix: string, isAbandoned: (key: string) => Promise<boolean>): Promise<number>;
+  abortIncompleteUploads?(
+    prefix: string,
+    isAbandoned: (key: string) => Promise<boolean>,
+  ): Promise<number | null>;
 }
 
 /** The key of an upload's original bytes. Scoped by organization: dedup never crosses tenants. */

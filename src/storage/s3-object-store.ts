@@ -15,7 +15,7 @@ import { IngestError } from '../errors.js';
 import { createHashMeter } from '../hash-meter.js';
 import { MiB } from '../limits.js';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
-import { isS3NotFound, s3StorageError } from './s3-errors.js';
+import { isS3NotFound, isS3NotImplemented, s3StorageError } from './s3-errors.js';
 
 /**
  * Multipart part size and parts in flight. An upload buffers at most PART_BYTES x QUEUE_SIZE (32 MiB)
@@ -171,7 +171,7 @@ export class S3ObjectStore implements ObjectStore {
   async abortIncompleteUploads(
     prefix: string,
     isAbandoned: (key: string) => Promise<boolean>,
-  ): Promise<number> {
+  ): Promise<number | null> {
     let aborted = 0;
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
@@ -187,6 +187,7 @@ export class S3ObjectStore implements ObjectStore {
           }),
         );
       } catch (err) {
+        if (isS3NotImplemented(err)) return null;
         throw s3StorageError(err, `could not list the unfinished uploads of ${this.description}/${prefix}`);
       }
       for (const upload of page.Uploads ?? []) {
@@ -201,6 +202,7 @@ export class S3ObjectStore implements ObjectStore {
           );
           aborted++;
         } catch (err) {
+          if (isS3NotImplemented(err)) return null;
           if (!isS3NotFound(err)) throw s3StorageError(err, `could not abort an upload to ${upload.Key}`);
         }
       }

@@ -41,9 +41,14 @@ export interface TestS3Server {
  * A real S3-protocol server (s3rver) on 127.0.0.1 and a random port, storing under a temporary folder,
  * path-style, with one bucket. s3rver 3.7 implements neither AbortMultipartUpload nor
  * ListMultipartUploads; a middleware in front of it answers both from its upload folders, so the
- * object store's abort and recovery calls go over HTTP as they do against S3.
+ * object store's abort and recovery calls go over HTTP as they do against S3. With `plain: true` it
+ * does not: the server answers them as s3rver does (501 NotImplemented, 405 MethodNotAllowed), like
+ * S3-compatible stores that leave these operations out.
  */
-export async function startS3Server(bucket = 'ingest-test'): Promise<TestS3Server> {
+export async function startS3Server(
+  bucket = 'ingest-test',
+  options: { plain?: boolean } = {},
+): Promise<TestS3Server> {
   Object.assign(process.env, S3_CREDENTIALS, { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
   let server: S3rver | undefined;
@@ -98,6 +103,10 @@ export async function startS3Server(bucket = 'ingest-test'): Promise<TestS3Serve
       return;
     }
     const [, bucketName, key] = /^\/([^/]+)\/?(.*)$/.exec(ctx.path) ?? [];
+    if (options.plain) {
+      await next();
+      return;
+    }
     if (ctx.method === 'DELETE' && bucketName && key && typeof ctx.query.uploadId === 'string') {
       await rm(join(directory, bucketName, UPLOADS_DIR, ctx.query.uploadId), {
         recursive: true,

@@ -17,9 +17,12 @@ export interface S3TestEnvironment {
   close(): Promise<void>;
 }
 
-/** A fresh database, an s3rver bucket, a temporary INGEST_HOME, and services using all three. */
-export async function createS3TestEnvironment(): Promise<S3TestEnvironment> {
-  const [db, s3] = await Promise.all([createTestDatabase(), startS3Server()]);
+/**
+ * A fresh database, an s3rver bucket, a temporary INGEST_HOME, and services using all three. `plain`: an
+ * s3rver without the multipart-upload listing and abort it lacks (see startS3Server).
+ */
+export async function createS3TestEnvironment(options: { plain?: boolean } = {}): Promise<S3TestEnvironment> {
+  const [db, s3] = await Promise.all([createTestDatabase(), startS3Server(undefined, options)]);
   const home = await mkdtemp(join(tmpdir(), 'ingest-s3-'));
   const env = { DATABASE_URL: db.url, INGEST_HOME: home, ...s3.env };
   const services = await openServices(loadConfig(env), { threads: 2 });

@@ -4,6 +4,7 @@ import type { Organization } from '../../src/db/index.js';
 import { logger } from '../../src/logger.js';
 import type { ImportSettings } from '../../src/server/context.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
+import type { ObjectStore } from '../../src/storage/index.js';
 import { createTestEnvironment, type TestEnvironment } from './services.js';
 import { NO_TRACES as NO_STORED_TRACES, organizationTraces } from './traces.js';
 
@@ -30,9 +31,15 @@ export const NO_TRACES = { ...NO_STORED_TRACES, spool: 0 };
 
 /** A real server on 127.0.0.1 (any free port) over a test environment of its own. */
 export async function startTestServer(
-  options: { maxUploadBytes?: number; imports?: ImportSettings } = {},
+  options: {
+    maxUploadBytes?: number;
+    imports?: ImportSettings;
+    /** Where originals go instead of the environment's local folder (e.g. a bucket on s3rver). */
+    store?: ObjectStore;
+  } = {},
 ): Promise<TestServer> {
   const env = await createTestEnvironment();
+  if (options.store) env.services.store = options.store;
   const server = await startServer({
     services: env.services,
     maxUploadBytes: options.maxUploadBytes ?? 64 * 1024 * 1024,

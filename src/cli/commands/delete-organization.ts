@@ -30,10 +30,17 @@ export function registerOrganizationDelete(org: Command): void {
           return;
         }
         const rows = Object.entries(removed.rows).filter(([, n]) => n > 0);
+        const aborted = removed.uploadsAborted
+          ? `, unfinished uploads aborted: ${removed.uploadsAborted}`
+          : '';
+        const skipped = removed.uploadsSwept
+          ? ''
+          : 'unfinished uploads: not looked for, the object store does not implement ListMultipartUploads ' +
+            '(its objects are deleted all the same)\n';
         process.stdout.write(
           `deleted organization ${removed.organization} (${removed.organizationId})\n` +
             `${table(['TABLE', 'ROWS'], rows)}\n` +
-            `objects: ${removed.objects}${removed.uploadsAborted ? `, unfinished uploads aborted: ${removed.uploadsAborted}` : ''}\n`,
+            `objects: ${removed.objects}${aborted}\n${skipped}`,
         );
       });
     });
