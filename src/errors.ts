@@ -30,6 +30,10 @@ export const ERROR_CODES = {
   UNAUTHORIZED: { status: 401, summary: 'The API key is missing, malformed, unknown or revoked.' },
   FORBIDDEN: { status: 403, summary: 'The API key lacks the scope this endpoint needs.' },
   RATE_LIMITED: { status: 429, summary: "The API key's per-minute request limit is used up." },
+  TOO_MANY_AUTH_FAILURES: {
+    status: 429,
+    summary: 'Too many failed authentications came from this client address; keys are not looked up for now.',
+  },
   CANCELLED: { status: 499, summary: 'The ingest was cancelled (signal or client disconnect).' },
   ROUTE_NOT_FOUND: { status: 404, summary: 'No HTTP endpoint has that method and path.' },
   UNSUPPORTED_MEDIA_TYPE: {
