@@ -33,6 +33,11 @@ export interface Config {
   importBuckets: string[];
   /** Bytes of answers `ingest serve` keeps in memory for the read endpoints (INGEST_READ_CACHE_SIZE). */
   readCacheBytes?: number;
+  /**
+   * Failed authentications per minute (and in a burst) from one client address before `ingest serve`
+   * answers 429 TOO_MANY_AUTH_FAILURES (INGEST_AUTH_FAILURES_PER_MINUTE); 0 turns the throttle off.
+   */
+  authFailuresPerMinute: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -49,6 +54,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .split(',')
       .map((b) => b.trim())
       .filter(Boolean),
+    authFailuresPerMinute: parseEnvInteger(
+      'INGEST_AUTH_FAILURES_PER_MINUTE',
+      env.INGEST_AUTH_FAILURES_PER_MINUTE,
+      LIMITS.authFailuresPerMinute,
+    ),
   };
   for (const bucket of config.importBuckets) {
     if (!isBucketName(bucket)) {
@@ -78,6 +88,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (env.INGEST_S3_ENDPOINT) config.s3.endpoint = env.INGEST_S3_ENDPOINT;
   }
   return config;
+}
+
+/** An integer variable within `bounds`, or its default when unset or empty. */
+function parseEnvInteger(
+  name: string,
+  value: string | undefined,
+  bounds: { default: number; min: number; max: number },
+): number {
+  if (value === undefined || value.trim() === '') return bounds.default;
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < bounds.min || n > bounds.max) {
+    throw new IngestError(
+      'INVALID_OPTION',
+      `${name} must be an integer between ${bounds.min} and ${bounds.max}, got ${JSON.stringify(value)}`,
+      { option: name },
+    );
+  }
+  return n;
 }
 
 function parseEnvSize(name: string, value: string): number {

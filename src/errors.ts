@@ -34,6 +34,10 @@ export const ERROR_CODES = {
       "The API key lacks the scope this endpoint needs, or an import reads outside its organization's prefix of an allowed bucket.",
   },
   RATE_LIMITED: { status: 429, summary: "The API key's per-minute request limit is used up." },
+  TOO_MANY_AUTH_FAILURES: {
+    status: 429,
+    summary: 'Too many failed authentications came from this client address; keys are not looked up for now.',
+  },
   CANCELLED: { status: 499, summary: 'The ingest was cancelled (signal or client disconnect).' },
   ROUTE_NOT_FOUND: { status: 404, summary: 'No HTTP endpoint has that method and path.' },
   INVALID_IMPORT_URL: {

@@ -29,4 +29,18 @@ export const LIMITS = {
   rejectedRawChars: 4 * KiB,
   /** Rejected rows recorded per file, even when --max-errors allows more to be skipped. */
   maxRecordedRejections: 10_000,
+  /**
+   * Failed authentications (unknown key, wrong secret, revoked key) a client address may make per
+   * minute, and in a burst, before `ingest serve` stops looking its keys up (429 TOO_MANY_AUTH_FAILURES).
+   * A client with a mistyped or rotated key fails a few times; 30 lets a person retry by hand and a
+   * script with a stale key keep reporting it, while one address costs the database at most 30 key
+   * look-ups a minute, not one per request (3,000 random keys cost 2,572 transactions before). 0: off.
+   */
+  authFailuresPerMinute: { default: 30, min: 0, max: 1_000_000 },
+  /**
+   * Client addresses whose failed authentications are remembered at most (about 100 bytes each); past
+   * it the least recently failing goes, as if it had not failed. Bounds memory whatever addresses
+   * connect.
+   */
+  authFailureAddresses: 10_000,
 } as const;

@@ -6,7 +6,8 @@
  * What notifies. Migration 0009's triggers call pg_notify with '<organization id> <row id>' on every
  * insert, update or delete of a storage_meta.files row (channel ingest_file_changes), and on an API
  * key's deletion or a change to its revocation, scopes, limit, secret or prefix, but not to the
- * last_used_at stamp every count writes (ingest_api_key_changes). PostgreSQL delivers a notification
+ * last_used_at stamp every count writes (ingest_api_key_changes); migration 0011's trigger adds an API
+ * key's creation to that channel. PostgreSQL delivers a notification
  * only when, and only if, its transaction commits, to every connection listening, in commit order.
  *
  * When the feed is live. One dedicated connection LISTENs on both channels and on a probe channel of
@@ -26,6 +27,7 @@
  *
  * What each subscriber does while the feed is not live:
  * - ReadCache keeps and serves nothing: every answer is read from the database;
+ * - UnknownKeyCache keeps and serves nothing: every unknown key is looked up;
  * - RateLimiter holds no lease: every request is counted on its own in PostgreSQL, which also refuses
  *   a revoked key (UNAUTHORIZED) on every request;
  * - AuthCache still recognises a key verified in the last 10 s, but that request then goes through the
@@ -62,7 +64,7 @@ const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
 /**
- * One dedicated connection that LISTENs for the change notifications of migration 0009 and hands
+ * One dedicated connection that LISTENs for the change notifications of migrations 0009 and 0011 and hands
  * them to subscribers, live only while its probes come back (see the protocol at the top of this file).
  */
 export class ChangeFeed implements ChangeFeedState {

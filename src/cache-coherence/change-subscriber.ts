@@ -1,4 +1,4 @@
-/** A committed change to a row that cached answers depend on (migration 0009's triggers). */
+/** A committed change to a row that cached answers depend on (the triggers of migrations 0009 and 0011). */
 export interface Change {
   kind: 'file' | 'apiKey';
   organizationId: string;

@@ -137,49 +137,40 @@ export async function findApiKeyByPrefix(db: Queryable, prefix: string): Promise
   };
 }
 
+/** What one count of a key's requests granted (see countKeyRequests). */
+export interface CountedRequests {
+  /** Requests of this count within the key's limit, 0 to `requests`. */
+  granted: number;
+  /** 0 when all were granted; otherwise milliseconds until one more request fits the window. */
+  retryAfterMs: number;
+}
+
 /**
- * Counts `requests` requests of a key in the current minute's window and records the key as used, in
- * one round trip of its own tenant transaction (see tenantStatement). The counter lives in PostgreSQL
- * so every server process shares it. Returns the window's count after adding them and the
- * milliseconds until the window ends, or null when the key was revoked (or deleted) meanwhile.
+ * Counts `requests` requests of a key against its sliding window and records the key as used, in one
+ * round trip of its own tenant transaction (see tenantStatement), through tenant.count_api_key_requests
+ * (migration 0011, where the window and its guarantee are described). The window lives in PostgreSQL
+ * so every server process shares it. Returns how many were granted, or null when the key was revoked
+ * (or deleted) meanwhile.
  *
- * Every count of a key updates the same two rows (the key's and its window's), so how long their locks
- * are held bounds how often a key can be counted: one statement, committed in the same round trip and
- * without waiting for the WAL flush (a count lost in a crash is harmless).
+ * Every count of a key locks the key's row, so how long that lock is held bounds how often a key can
+ * be counted: one statement, committed in the same round trip and without waiting for the WAL flush (a
+ * count lost in a crash is harmless).
  */
 export async function countKeyRequests(
   pool: pg.Pool,
   organizationId: string,
   keyId: string,
   requests: number,
-): Promise<{ count: number; msLeft: number } | null> {
-  if (!Number.isSafeInteger(requests) || requests < 1)
+): Promise<CountedRequests | null> {
+  if (!Number.isSafeInteger(requests) || requests < 1 || requests > 2 ** 31 - 1)
     throw new Error(`requests must be a positive integer, got ${requests}`);
-  const org = uuidLiteral(organizationId);
-  const key = uuidLiteral(keyId);
-  const rows = await tenantStatement<{ request_count: number; ms_left: number }>(
+  const rows = await tenantStatement<{ granted: number; retry_after_ms: number }>(
     pool,
     organizationId,
-    `WITH touched AS (
-       UPDATE tenant.api_keys SET last_used_at = now()
-       WHERE organization_id = ${org} AND id = ${key} AND revoked_at IS NULL
-       RETURNING id
-     ), counted AS (
-       INSERT INTO tenant.rate_limit_windows AS w (organization_id, api_key_id, window_start, request_count)
-       SELECT ${org}, ${key}, date_trunc('minute', now()), ${requests} FROM touched
-       ON CONFLICT (organization_id, api_key_id, window_start)
-         DO UPDATE SET request_count = w.request_count + ${requests}
-       RETURNING request_count,
-         ceil(extract(epoch FROM w.window_start + interval '1 minute' - clock_timestamp()) * 1000)::int AS ms_left
-     ), pruned AS (
-       -- Windows older than the current one are never read again.
-       DELETE FROM tenant.rate_limit_windows
-       WHERE organization_id = ${org} AND api_key_id = ${key} AND window_start < date_trunc('minute', now())
-     )
-     SELECT request_count, ms_left FROM counted`,
+    `SELECT granted, retry_after_ms FROM tenant.count_api_key_requests(${uuidLiteral(keyId)}, ${requests})`,
     { asyncCommit: true },
   );
   const row = rows[0];
   if (!row) return null;
-  return { count: row.request_count, msLeft: Math.max(1, row.ms_left) };
+  return { granted: row.granted, retryAfterMs: row.retry_after_ms };
 }

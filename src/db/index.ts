@@ -2,6 +2,7 @@ export { type ActivityEntry, logActivity } from './activity-log.js';
 export {
   type ApiKeyCredentials,
   type ApiKeyRecord,
+  type CountedRequests,
   countKeyRequests,
   findApiKeyByPrefix,
   findApiKeyOrganizationId,

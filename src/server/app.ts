@@ -2,9 +2,17 @@ import { randomUUID } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { AuthCache, type ChangeFeed, RateLimiter, ReadCache } from '../cache-coherence/index.js';
+import {
+  AuthCache,
+  type ChangeFeed,
+  RateLimiter,
+  ReadCache,
+  UnknownKeyCache,
+} from '../cache-coherence/index.js';
 import type { IngestServices } from '../ingest/index.js';
+import { LIMITS } from '../limits.js';
 import type { Logger } from '../logger.js';
+import { AuthFailureThrottle } from './auth-failure-throttle.js';
 import type { Principal } from './authenticate.js';
 import { type ImportSettings, principalFields, type RouteContext } from './context.js';
 import { errorBody, toIngestError } from './error-response.js';
@@ -24,6 +32,8 @@ export interface AppOptions {
   changes: ChangeFeed;
   /** Bytes of serialized answers the read cache keeps (INGEST_READ_CACHE_SIZE); 0 turns it off. */
   readCacheBytes?: number;
+  /** Failed authentications per minute from one client address (INGEST_AUTH_FAILURES_PER_MINUTE); 0: off. */
+  authFailuresPerMinute?: number;
 }
 
 /** The HTTP API on the given services; not listening yet. */
@@ -60,10 +70,15 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     uploads,
     imports: options.imports ?? { buckets: [] },
     authCache: new AuthCache<Principal>(),
+    unknownKeys: new UnknownKeyCache(options.changes),
+    authFailures: new AuthFailureThrottle(
+      options.authFailuresPerMinute ?? LIMITS.authFailuresPerMinute.default,
+    ),
     rateLimiter: new RateLimiter(options.services.pool, options.changes),
     readCache: new ReadCache(options.changes, options.readCacheBytes),
   };
   options.changes.subscribe(ctx.authCache);
+  options.changes.subscribe(ctx.unknownKeys);
   options.changes.subscribe(ctx.rateLimiter);
   options.changes.subscribe(ctx.readCache);
 

@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import { hashSecret, parseApiKey, type Scope, secretMatches } from '../api-keys/index.js';
-import type { AuthCache } from '../cache-coherence/index.js';
+import type { AuthCache, UnknownKeyCache } from '../cache-coherence/index.js';
 import { findApiKeyByPrefix, withAppRole } from '../db/index.js';
 import { IngestError } from '../errors.js';
+import type { AuthFailureThrottle } from './auth-failure-throttle.js';
 
 /** Who a request acts for: the organization and API key it authenticated with. */
 export interface Principal {
@@ -16,21 +17,55 @@ export interface Principal {
 // Compared against when the prefix is unknown, so an unknown key costs the same as a wrong secret.
 const NO_KEY_HASH = hashSecret('no such key');
 
+/** What authentication consults besides the database; each is optional. */
+export interface KeyLookups {
+  /** Keys verified recently (see AuthCache). */
+  cache?: AuthCache<Principal>;
+  /** Prefixes found unknown recently (see UnknownKeyCache). */
+  unknown?: UnknownKeyCache;
+  /** Failed authentications per client address, and this request's address. */
+  failures?: { throttle: AuthFailureThrottle; address: string };
+}
+
 /**
- * Authenticates `Authorization: Bearer ik_<prefix>_<secret>`, from `cache` when the key verified
- * recently (see AuthCache). Missing, malformed, unknown and wrong keys are all UNAUTHORIZED; only a key
- * whose secret matched learns that it was revoked.
+ * Authenticates `Authorization: Bearer ik_<prefix>_<secret>`, from `lookups.cache` when the key
+ * verified recently (see AuthCache). Otherwise the key is looked up, unless its client address failed
+ * too often (TOO_MANY_AUTH_FAILURES, see AuthFailureThrottle) or its prefix was found unknown moments
+ * ago (see UnknownKeyCache). Missing, malformed, unknown and wrong keys are all UNAUTHORIZED; only a
+ * key whose secret matched learns that it was revoked.
  */
 export async function authenticate(
   pool: pg.Pool,
   authorization: string | undefined,
-  cache?: AuthCache<Principal>,
+  lookups: KeyLookups = {},
 ): Promise<Principal> {
   const parsed = parseAuthorization(authorization);
+  const { cache, failures } = lookups;
   const cached = cache && cachedPrincipal(parsed, cache);
   if (cached) return cached;
+  failures?.throttle.acquire(failures.address);
+  try {
+    const principal = await lookUp(pool, parsed, lookups);
+    failures?.throttle.release(failures.address);
+    return principal;
+  } catch (err) {
+    // Only the client's failures count against its address, not the database's.
+    if (!(err instanceof IngestError && err.code === 'UNAUTHORIZED'))
+      failures?.throttle.release(failures.address);
+    throw err;
+  }
+}
+
+async function lookUp(
+  pool: pg.Pool,
+  parsed: { prefix: string; secret: string },
+  { cache, unknown }: KeyLookups,
+): Promise<Principal> {
+  if (unknown?.has(parsed.prefix)) throw new IngestError('UNAUTHORIZED', 'invalid API key');
   const token = cache?.begin();
+  const unknownToken = unknown?.begin() ?? null;
   const found = await withAppRole(pool, (db) => findApiKeyByPrefix(db, parsed.prefix));
+  if (!found) unknown?.add(parsed.prefix, unknownToken);
   const matches = secretMatches(parsed.secret, found?.secretSha256 ?? NO_KEY_HASH);
   if (!found || !matches) throw new IngestError('UNAUTHORIZED', 'invalid API key');
   if (found.revokedAt) throw new IngestError('UNAUTHORIZED', 'this API key has been revoked');

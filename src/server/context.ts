@@ -10,9 +10,10 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { Scope } from '../api-keys/index.js';
-import type { AuthCache, RateLimiter, ReadCache } from '../cache-coherence/index.js';
+import type { AuthCache, RateLimiter, ReadCache, UnknownKeyCache } from '../cache-coherence/index.js';
 import type { S3Config } from '../config.js';
 import type { IngestServices } from '../ingest/index.js';
+import type { AuthFailureThrottle } from './auth-failure-throttle.js';
 import {
   authenticate,
   cachedPrincipal,
@@ -47,6 +48,10 @@ export interface RouteContext {
   imports: ImportSettings;
   /** Keys verified recently; dropped when revoked (see AuthCache). */
   authCache: AuthCache<Principal>;
+  /** Key prefixes found unknown moments ago; forgotten when any key is created (see UnknownKeyCache). */
+  unknownKeys: UnknownKeyCache;
+  /** Failed authentications per client address (INGEST_AUTH_FAILURES_PER_MINUTE). */
+  authFailures: AuthFailureThrottle;
   rateLimiter: RateLimiter;
   /** Serialized answers of the read endpoints, kept while the change feed is live. */
   readCache: ReadCache;
@@ -61,7 +66,8 @@ export interface ImportSettings {
 }
 
 /**
- * An onRequest hook for an endpoint needing `scope`: verifies the key (401), counts the request
+ * An onRequest hook for an endpoint needing `scope`: verifies the key (401; 429 from an address that
+ * failed too often), counts the request
  * against the key's rate limit (429), then checks the scope (403). It runs before the body is read,
  * so a refused upload costs no transfer. A key verified recently, with requests left in its lease,
  * passes without waiting on anything (the common case of a busy dashboard).
@@ -70,7 +76,12 @@ export function guard(ctx: RouteContext, scope: Scope) {
   // `cached`: the key as the auth cache already verified it, when it did.
   const verify = async (request: FastifyRequest, cached: Principal | undefined): Promise<void> => {
     const principal =
-      cached ?? (await authenticate(ctx.services.pool, request.headers.authorization, ctx.authCache));
+      cached ??
+      (await authenticate(ctx.services.pool, request.headers.authorization, {
+        cache: ctx.authCache,
+        unknown: ctx.unknownKeys,
+        failures: { throttle: ctx.authFailures, address: request.ip ?? '' },
+      }));
     // Set before the limit is checked, so a refusal's log line names the key.
     request.principal = principal;
     await ctx.rateLimiter.enforce(principal);

@@ -37,6 +37,8 @@ export interface ServerOptions {
   log: Logger;
   /** Bytes of serialized answers the read cache keeps (INGEST_READ_CACHE_SIZE); 0 turns it off. */
   readCacheBytes?: number;
+  /** Failed authentications per minute from one client address (INGEST_AUTH_FAILURES_PER_MINUTE); 0: off. */
+  authFailuresPerMinute?: number;
 }
 
 export interface RunningServer {
@@ -67,6 +69,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     log: options.log,
     changes,
     ...(options.readCacheBytes !== undefined && { readCacheBytes: options.readCacheBytes }),
+    ...(options.authFailuresPerMinute !== undefined && {
+      authFailuresPerMinute: options.authFailuresPerMinute,
+    }),
   });
   try {
     await changes.start();
