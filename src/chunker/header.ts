@@ -44,13 +44,19 @@ export function renameColumns(originalNames: readonly string[]): string[] {
   const named = originalNames.map((name, i) => (name === '' ? `column_${i + 1}` : name));
   const taken = new Set(named);
   const seen = new Set<string>();
+  // Where the search for each name's next free suffix resumes. `taken` only grows, so every suffix below
+  // the last one handed out is still taken: resuming there finds what a search from 2 would, and each
+  // `<name>_<n>` is stepped over at most once per name, which keeps renaming linear in the header
+  // (a header of one name repeated N times was quadratic).
+  const nextSuffix = new Map<string, number>();
   return named.map((name) => {
     if (!seen.has(name)) {
       seen.add(name);
       return name;
     }
-    let suffix = 2;
+    let suffix = nextSuffix.get(name) ?? 2;
     while (taken.has(`${name}_${suffix}`)) suffix++;
+    nextSuffix.set(name, suffix + 1);
     const renamed = `${name}_${suffix}`;
     taken.add(renamed);
     seen.add(renamed);
