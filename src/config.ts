@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { IngestError } from './errors.js';
-import { GiB, LIMITS } from './limits.js';
+import { type ContentLimits, GiB, LIMITS, metricRowsFor } from './limits.js';
 import { parseByteSize } from './units.js';
 
 /** Where originals go when a bucket is configured. */
@@ -30,6 +30,11 @@ export interface Config {
   importBuckets: string[];
   /** Bytes of answers `ingest serve` keeps in memory for the read endpoints (INGEST_READ_CACHE_SIZE). */
   readCacheBytes?: number;
+  /**
+   * What one file's content may cost: columns (INGEST_MAX_COLUMNS), header bytes (INGEST_MAX_HEADER_BYTES), metric rows (INGEST_MAX_METRIC_ROWS),
+   * inflated gzip bytes (INGEST_MAX_INFLATED_BYTES, INGEST_MAX_INFLATION_RATIO past INGEST_INFLATION_RATIO_FLOOR).
+   */
+  contentLimits: ContentLimits;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -46,6 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .split(',')
       .map((b) => b.trim())
       .filter(Boolean),
+    contentLimits: loadContentLimits(env),
   };
   if (env.DATABASE_URL) config.databaseUrl = env.DATABASE_URL;
   if (env.INGEST_READ_CACHE_SIZE)
@@ -59,6 +65,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (env.INGEST_S3_ENDPOINT) config.s3.endpoint = env.INGEST_S3_ENDPOINT;
   }
   return config;
+}
+
+function loadContentLimits(env: NodeJS.ProcessEnv): ContentLimits {
+  const integer = (name: string, bounds: { default: number; min: number; max: number }): number =>
+    env[name] ? parseEnvInteger(name, env[name], bounds) : bounds.default;
+  const size = (name: string, bounds: { default: number; min: number; max: number }): number =>
+    env[name] ? checkBounds(name, parseEnvSize(name, env[name]), bounds) : bounds.default;
+  const maxColumns = integer('INGEST_MAX_COLUMNS', LIMITS.maxColumns);
+  // Derived from the column cap, so raising that alone does not refuse the wider files it lets in.
+  const metricRows = metricRowsFor(maxColumns);
+  return {
+    maxColumns,
+    maxHeaderBytes: size('INGEST_MAX_HEADER_BYTES', LIMITS.maxHeaderBytes),
+    maxMetricRows: integer('INGEST_MAX_METRIC_ROWS', {
+      default: metricRows,
+      min: 1,
+      max: Number.MAX_SAFE_INTEGER,
+    }),
+    maxInflatedBytes: size('INGEST_MAX_INFLATED_BYTES', LIMITS.maxInflatedBytes),
+    maxInflationRatio: integer('INGEST_MAX_INFLATION_RATIO', LIMITS.maxInflationRatio),
+    inflationRatioFloorBytes: size('INGEST_INFLATION_RATIO_FLOOR', LIMITS.inflationRatioFloorBytes),
+  };
+}
+
+function parseEnvInteger(name: string, value: string, bounds: { min: number; max: number }): number {
+  const n = /^\s*\d+\s*$/.test(value.replaceAll('_', '')) ? Number(value.replaceAll('_', '')) : Number.NaN;
+  return checkBounds(name, n, bounds, JSON.stringify(value));
+}
+
+function checkBounds(
+  name: string,
+  value: number,
+  bounds: { min: number; max: number },
+  shown: string = String(value),
+): number {
+  if (!Number.isSafeInteger(value) || value < bounds.min || value > bounds.max) {
+    throw new IngestError(
+      'INVALID_OPTION',
+      `${name} must be an integer between ${bounds.min} and ${bounds.max}, got ${shown}`,
+      { option: name },
+    );
+  }
+  return value;
 }
 
 function parseEnvSize(name: string, value: string): number {

@@ -20,6 +20,7 @@ import {
   withTenant,
 } from '../db/index.js';
 import { coerceError, IngestError, isIngestError } from '../errors.js';
+import { defaultContentLimits } from '../limits.js';
 import { metricRows, summarize } from '../metrics/index.js';
 import { originalObjectKey } from '../storage/index.js';
 import { fileActivity } from './file-activity.js';
@@ -212,7 +213,14 @@ async function writeChunks(attempt: ClaimedAttempt, client: pg.PoolClient): Prom
   const writer = await ChunkWriter.open(client, { organizationId: organization.id, fileId: file.id });
   try {
     const processed = await timer.phase('chunks', () =>
-      processChunks(upload, services.workers, writer, settings, options),
+      processChunks(
+        upload,
+        services.workers,
+        writer,
+        settings,
+        options,
+        services.limits ?? defaultContentLimits(),
+      ),
     );
     await timer.phase('moved', () => writer.finish());
     return processed;
