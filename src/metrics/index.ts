@@ -4,5 +4,5 @@ export { METRIC_TYPES, metricRows } from './metric-rows.js';
 export { StatsAccumulator } from './stats-accumulator.js';
 export { createStatsBuilder } from './stats-builder.js';
 export type { StatsSnapshot } from './stats-snapshot.js';
-export { summarize } from './summarize.js';
+export { summarize, summarizeInSteps } from './summarize.js';
 export type { ColumnSummary } from './types.js';
