@@ -47,6 +47,11 @@ function upload(body: Buffer, filename: string): Promise<Response> {
   });
 }
 
+async function metricRowCount(): Promise<number> {
+  const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM analytics.metrics');
+  return rows[0].n;
+}
+
 /** Polls /healthz every ~20 ms until `done` settles; returns each answer's latency in ms. */
 async function healthzWhile(done: Promise<unknown>): Promise<number[]> {
   let finished = false;
@@ -65,9 +70,12 @@ async function healthzWhile(done: Promise<unknown>): Promise<number[]> {
 
 describe('server: hostile headers', () => {
   it('refuses 150,000 repeated names (a 1 KB gzip) with TOO_MANY_COLUMNS while /healthz keeps answering', async () => {
+    // A first ingest starts the worker threads, whose start-up competes for the CPU with everything else.
+    expect((await upload(Buffer.from('id,name\n1,warm\n'), 'warm-up.csv')).status).toBe(201);
     const header = `${new Array(150_000).fill('a').join(',')}\n1\n`;
     const body = gzipSync(header, { level: 9 });
     expect(body.length).toBeLessThan(2048);
+    const metricsBefore = await metricRowCount();
     const response = upload(body, 'wide.csv.gz');
     const latencies = await healthzWhile(response);
     const res = await response;
@@ -82,18 +90,17 @@ describe('server: hostile headers', () => {
     expect(latencies.length).toBeGreaterThan(0);
     // The issue's requirement: the event loop is never held long enough to delay /healthz by 100 ms.
     expect(Math.max(...latencies)).toBeLessThan(100);
-    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM analytics.metrics');
-    expect(rows[0].n).toBe(0);
+    expect(await metricRowCount()).toBe(metricsBefore);
   }, 60_000);
 
   it('refuses 100,000 columns of 3 rows before writing a metric row', async () => {
     const names = Array.from({ length: 100_000 }, (_, i) => `c${i}`).join(',');
     const row = new Array(100_000).fill('1').join(',');
+    const metricsBefore = await metricRowCount();
     const res = await upload(Buffer.from(`${names}\n${row}\n${row}\n${row}\n`), 'amplify.csv');
     expect(res.status).toBe(422);
     expect((await json(res)).error).toMatchObject({ code: 'TOO_MANY_COLUMNS', columns: 100_000 });
-    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM analytics.metrics');
-    expect(rows[0].n).toBe(0);
+    expect(await metricRowCount()).toBe(metricsBefore);
   }, 60_000);
 
   it('ingests a header just under the cap of one name repeated, with the renamed names', async () => {
