@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { IngestError } from './errors.js';
-import { GiB, LIMITS } from './limits.js';
+import { type ContentLimits, GiB, LIMITS, metricRowsFor } from './limits.js';
 import { isBucketName, sameBucket } from './s3-bucket-name.js';
 import { parseByteSize } from './units.js';
 
@@ -38,6 +38,11 @@ export interface Config {
    * answers 429 TOO_MANY_AUTH_FAILURES (INGEST_AUTH_FAILURES_PER_MINUTE); 0 turns the throttle off.
    */
   authFailuresPerMinute: number;
+  /**
+   * What one file's content may cost: columns (INGEST_MAX_COLUMNS), header bytes (INGEST_MAX_HEADER_BYTES), metric rows (INGEST_MAX_METRIC_ROWS),
+   * inflated gzip bytes (INGEST_MAX_INFLATED_BYTES, INGEST_MAX_INFLATION_RATIO past INGEST_INFLATION_RATIO_FLOOR).
+   */
+  contentLimits: ContentLimits;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -54,11 +59,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .split(',')
       .map((b) => b.trim())
       .filter(Boolean),
-    authFailuresPerMinute: parseEnvInteger(
-      'INGEST_AUTH_FAILURES_PER_MINUTE',
-      env.INGEST_AUTH_FAILURES_PER_MINUTE,
-      LIMITS.authFailuresPerMinute,
-    ),
+    authFailuresPerMinute: envInteger(env, 'INGEST_AUTH_FAILURES_PER_MINUTE', LIMITS.authFailuresPerMinute),
+    contentLimits: loadContentLimits(env),
   };
   for (const bucket of config.importBuckets) {
     if (!isBucketName(bucket)) {
@@ -90,22 +92,57 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return config;
 }
 
-/** An integer variable within `bounds`, or its default when unset or empty. */
-function parseEnvInteger(
+function loadContentLimits(env: NodeJS.ProcessEnv): ContentLimits {
+  const integer = (name: string, bounds: { default: number; min: number; max: number }): number =>
+    envInteger(env, name, bounds);
+  const size = (name: string, bounds: { default: number; min: number; max: number }): number =>
+    env[name] ? checkBounds(name, parseEnvSize(name, env[name]), bounds) : bounds.default;
+  const maxColumns = integer('INGEST_MAX_COLUMNS', LIMITS.maxColumns);
+  // Derived from the column cap, so raising that alone does not refuse the wider files it lets in.
+  const metricRows = metricRowsFor(maxColumns);
+  return {
+    maxColumns,
+    maxHeaderBytes: size('INGEST_MAX_HEADER_BYTES', LIMITS.maxHeaderBytes),
+    maxMetricRows: integer('INGEST_MAX_METRIC_ROWS', {
+      default: metricRows,
+      min: 1,
+      max: Number.MAX_SAFE_INTEGER,
+    }),
+    maxInflatedBytes: size('INGEST_MAX_INFLATED_BYTES', LIMITS.maxInflatedBytes),
+    maxInflationRatio: integer('INGEST_MAX_INFLATION_RATIO', LIMITS.maxInflationRatio),
+    inflationRatioFloorBytes: size('INGEST_INFLATION_RATIO_FLOOR', LIMITS.inflationRatioFloorBytes),
+  };
+}
+
+/** An integer variable within `bounds`, or its default when unset or blank. */
+function envInteger(
+  env: NodeJS.ProcessEnv,
   name: string,
-  value: string | undefined,
   bounds: { default: number; min: number; max: number },
 ): number {
-  if (value === undefined || value.trim() === '') return bounds.default;
-  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < bounds.min || n > bounds.max) {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? bounds.default : parseEnvInteger(name, value, bounds);
+}
+
+function parseEnvInteger(name: string, value: string, bounds: { min: number; max: number }): number {
+  const n = /^\s*\d+\s*$/.test(value.replaceAll('_', '')) ? Number(value.replaceAll('_', '')) : Number.NaN;
+  return checkBounds(name, n, bounds, JSON.stringify(value));
+}
+
+function checkBounds(
+  name: string,
+  value: number,
+  bounds: { min: number; max: number },
+  shown: string = String(value),
+): number {
+  if (!Number.isSafeInteger(value) || value < bounds.min || value > bounds.max) {
     throw new IngestError(
       'INVALID_OPTION',
-      `${name} must be an integer between ${bounds.min} and ${bounds.max}, got ${JSON.stringify(value)}`,
+      `${name} must be an integer between ${bounds.min} and ${bounds.max}, got ${shown}`,
       { option: name },
     );
   }
-  return n;
+  return value;
 }
 
 function parseEnvSize(name: string, value: string): number {

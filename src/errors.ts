@@ -20,6 +20,22 @@ export const ERROR_CODES = {
   NUL_BYTE: { status: 400, summary: 'A row contains a NUL byte.' },
   RECORD_TOO_LARGE: { status: 413, summary: 'One record is larger than the maximum record size.' },
   TOO_MANY_ERRORS: { status: 400, summary: 'More rows were rejected than --max-errors allows.' },
+  TOO_MANY_COLUMNS: {
+    status: 422,
+    summary: 'The header has more columns than the maximum column count (INGEST_MAX_COLUMNS).',
+  },
+  HEADER_TOO_LARGE: {
+    status: 413,
+    summary: 'The header record is longer than the maximum header size (INGEST_MAX_HEADER_BYTES).',
+  },
+  TOO_MANY_METRIC_ROWS: {
+    status: 422,
+    summary: 'The file would write more metric rows than the maximum (INGEST_MAX_METRIC_ROWS).',
+  },
+  INFLATED_TOO_LARGE: {
+    status: 413,
+    summary: 'A gzip upload inflates past the maximum inflated size or compression ratio.',
+  },
   UPLOAD_TOO_LARGE: { status: 413, summary: 'The upload is larger than the maximum upload size.' },
   QUOTA_EXCEEDED: { status: 403, summary: "The upload would exceed the organization's storage quota." },
   SOURCE_NOT_FOUND: { status: 404, summary: 'The input file or object does not exist or cannot be read.' },

@@ -43,4 +43,79 @@ export const LIMITS = {
    * connect.
    */
   authFailureAddresses: 10_000,
+  /**
+   * Columns a file may have (INGEST_MAX_COLUMNS); a header with more is refused with TOO_MANY_COLUMNS
+   * before any per-column work. Every column costs a statistics builder in each worker, a snapshot
+   * (dense HyperLogLog: 4 KiB) per chunk merged on the main thread, and METRIC_ROWS.perColumn metric rows.
+   * Measured at 2,000 columns, a 10 MB file of 1,098 rows through `ingest serve` with 2 workers: 4-7 s
+   * on a loaded 2-core machine, peak RSS 94 -> 241 MB, 17,341 metric rows (2.1 MB), a 2.0 MB /metrics
+   * answer (README, "Limits of one file"). Costs grow linearly with the column count.
+   */
+  maxColumns: { default: 2_000, min: 1, max: 1_000_000 },
+  /**
+   * Bytes of the header record (INGEST_MAX_HEADER_BYTES); a longer one is refused with HEADER_TOO_LARGE.
+   * Each column name is stored with each of its 9 metric rows, so without it a 64 MiB header (the record
+   * size limit, a ~64 KiB gzip) would write over half a gigabyte of metrics. 1 MiB leaves 2,000 columns
+   * an average of 512 bytes per name.
+   */
+  maxHeaderBytes: { default: 1 * MiB, min: 1 * KiB, max: 1 * GiB },
+  /**
+   * Decompressed bytes one gzip upload may inflate to (INGEST_MAX_INFLATED_BYTES), whatever its
+   * compressed size: bounds the parse, gzip and COPY work a small upload can cause. 64 GiB is about ten
+   * minutes of processing on two cores, far beyond any file the 10 GB default upload limit lets in
+   * uncompressed.
+   */
+  maxInflatedBytes: { default: 64 * GiB, min: 1 * KiB, max: Number.MAX_SAFE_INTEGER },
+  /**
+   * Decompressed bytes per compressed byte a gzip upload may reach (INGEST_MAX_INFLATION_RATIO). Real
+   * CSV compresses 3-20x with gzip, very repetitive CSV up to ~100x; a gzip bomb reaches ~1000x (deflate's
+   * ceiling is 1032:1). The ratio is checked only once the inflated bytes pass inflationRatioFloorBytes.
+   */
+  maxInflationRatio: { default: 100, min: 1, max: 1_000_000 },
+  /**
+   * Inflated bytes below which the ratio is not checked (INGEST_INFLATION_RATIO_FLOOR): a small file may
+   * compress better than the ratio allows (a 2 KB gzip of 1 MB of repeated rows) and costs little anyway.
+   * 64 MiB is about half a second of worker time.
+   */
+  inflationRatioFloorBytes: { default: 64 * MiB, min: 0, max: Number.MAX_SAFE_INTEGER },
 } as const;
+
+/**
+ * Metric rows ingest writes per file: METRIC_TYPES in src/metrics/metric-rows.ts has 8 file-level and 9
+ * per-column types (a test checks these against it). The default metric-row cap (INGEST_MAX_METRIC_ROWS)
+ * is what a file of the maximum column count writes at most: 8 + 9 x 2,000 = 18,008 rows (measured:
+ * 17,341 rows, 2.1 MB in analytics.metrics and a 2.0 MB `/metrics` answer; README "Limits of one file").
+ */
+export const METRIC_ROWS = { perFile: 8, perColumn: 9 } as const;
+
+/** The most metric rows a file of `columns` columns writes. */
+export function metricRowsFor(columns: number): number {
+  return METRIC_ROWS.perFile + METRIC_ROWS.perColumn * columns;
+}
+
+/** Limits on what one file's content may cost, read from the environment (src/config.ts). */
+export interface ContentLimits {
+  /** A header with more columns is refused (TOO_MANY_COLUMNS). */
+  maxColumns: number;
+  /** A longer header record is refused (HEADER_TOO_LARGE). */
+  maxHeaderBytes: number;
+  /** A file that would write more metric rows is refused (TOO_MANY_METRIC_ROWS). */
+  maxMetricRows: number;
+  /** Inflated bytes of a gzip upload past which it is refused (INFLATED_TOO_LARGE). */
+  maxInflatedBytes: number;
+  /** Inflated bytes per compressed byte, checked past inflationRatioFloorBytes (INFLATED_TOO_LARGE). */
+  maxInflationRatio: number;
+  inflationRatioFloorBytes: number;
+}
+
+/** The limits when nothing is configured. */
+export function defaultContentLimits(): ContentLimits {
+  return {
+    maxColumns: LIMITS.maxColumns.default,
+    maxHeaderBytes: LIMITS.maxHeaderBytes.default,
+    maxMetricRows: metricRowsFor(LIMITS.maxColumns.default),
+    maxInflatedBytes: LIMITS.maxInflatedBytes.default,
+    maxInflationRatio: LIMITS.maxInflationRatio.default,
+    inflationRatioFloorBytes: LIMITS.inflationRatioFloorBytes.default,
+  };
+}

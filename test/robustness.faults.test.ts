@@ -107,6 +107,7 @@ describe('faults leave nothing half-written', () => {
         threads: inner.threads,
         run: (task: Parameters<typeof inner.run>[0]) =>
           inner.run(++calls === 5 ? { ...task, columnCount: -1 } : task),
+        sniff: (task: Parameters<typeof inner.sniff>[0]) => inner.sniff(task),
         close: () => inner.close(),
       },
     };

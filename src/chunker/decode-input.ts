@@ -15,14 +15,24 @@ export async function* bytesOf(input: AsyncIterable<unknown>): AsyncGenerator<Bu
 
 /**
  * Decompresses a gzip byte stream (all members, as gunzip(1) does). zlib's own errors (corrupt or
- * truncated data) become NOT_CSV; errors of the source pass through unchanged.
+ * truncated data) become NOT_CSV; errors of the source pass through unchanged. `check` sees the inflated
+ * byte count before each buffer is handed on and may throw (a gzip bomb): inflating then stops, and the
+ * source is released unread.
  */
-export async function* gunzip(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer, void, undefined> {
+export async function* gunzip(
+  source: AsyncIterable<Buffer>,
+  check?: (inflatedBytes: number) => void,
+): AsyncGenerator<Buffer, void, undefined> {
   const inflater = createGunzip();
   // Errors end up on `inflater` (pipeline destroys every stream with the first error), so iterating it throws.
   pipeline(Readable.from(source), inflater, () => {});
+  let inflated = 0;
   try {
-    yield* bytesOf(inflater);
+    for await (const bytes of bytesOf(inflater)) {
+      inflated += bytes.length;
+      check?.(inflated);
+      yield bytes;
+    }
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('Z_')) {

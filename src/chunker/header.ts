@@ -8,12 +8,35 @@ import type { Header } from './types.js';
  * Parses the header record. `raw` holds everything before the first data record: leading blank lines (kept
  * so that header.raw + chunks reproduces the input exactly), then the header record with its line ending.
  * @param recordStart offset of the header record in `raw`, after the blank lines
+ * @param limits refuses a header of more than `maxColumns` names (TOO_MANY_COLUMNS) before renaming them
  */
-export function parseHeader(raw: Buffer, recordStart: number, delimiter: Delimiter): Header {
+export function parseHeader(
+  raw: Buffer,
+  recordStart: number,
+  delimiter: Delimiter,
+  limits: ColumnLimit = { maxColumns: Number.POSITIVE_INFINITY },
+): Header {
   const line = countLineFeeds(raw, 0, recordStart) + 1;
   const originalNames = parseRecord(withoutLineEnding(raw.subarray(recordStart)), delimiter, line);
+  if (originalNames.length > limits.maxColumns) throw tooManyColumns(originalNames.length, limits);
   const lines = countLineFeeds(raw, 0, raw.length) + (raw[raw.length - 1] === LF ? 0 : 1);
   return { raw, originalNames, names: renameColumns(originalNames), lines };
+}
+
+/** The column cap, and the file's name for the refusal's message. */
+export interface ColumnLimit {
+  maxColumns: number;
+  name?: string;
+}
+
+/** The refusal of a header with `columns` columns, over the cap. */
+export function tooManyColumns(columns: number, limits: ColumnLimit): IngestError {
+  const file = limits.name ?? 'the file';
+  return new IngestError(
+    'TOO_MANY_COLUMNS',
+    `${file} has ${columns} columns, more than the maximum of ${limits.maxColumns} (INGEST_MAX_COLUMNS)`,
+    { columns, maxColumns: limits.maxColumns, ...(limits.name !== undefined && { file: limits.name }) },
+  );
 }
 
 function parseRecord(record: Buffer, delimiter: Delimiter, line: number): string[] {
@@ -44,13 +67,19 @@ export function renameColumns(originalNames: readonly string[]): string[] {
   const named = originalNames.map((name, i) => (name === '' ? `column_${i + 1}` : name));
   const taken = new Set(named);
   const seen = new Set<string>();
+  // Where the search for each name's next free suffix resumes. `taken` only grows, so every suffix below
+  // the last one handed out is still taken: resuming there finds what a search from 2 would, and each
+  // `<name>_<n>` is stepped over at most once per name, which keeps renaming linear in the header
+  // (a header of one name repeated N times was quadratic).
+  const nextSuffix = new Map<string, number>();
   return named.map((name) => {
     if (!seen.has(name)) {
       seen.add(name);
       return name;
     }
-    let suffix = 2;
+    let suffix = nextSuffix.get(name) ?? 2;
     while (taken.has(`${name}_${suffix}`)) suffix++;
+    nextSuffix.set(name, suffix + 1);
     const renamed = `${name}_${suffix}`;
     taken.add(renamed);
     seen.add(renamed);

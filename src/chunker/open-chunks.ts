@@ -2,13 +2,13 @@ import type { Readable } from 'node:stream';
 import type { Dialect } from '../domain/index.js';
 import { IngestError } from '../errors.js';
 import { ByteReader } from './byte-reader.js';
-import { CR, LF, SAMPLE_BYTES, SPACE, TAB } from './constants.js';
+import { SAMPLE_BYTES } from './constants.js';
 import { bytesOf, gunzip, transcodeToUtf8 } from './decode-input.js';
-import { detectTextFormat, isGzip } from './detect-input.js';
-import { parseHeader } from './header.js';
-import { skipBlankLines } from './record-scanner.js';
+import { isGzip } from './detect-input.js';
+import { inflationCheck } from './inflation-limit.js';
 import { RowAlignedSplitter } from './row-aligned-splitter.js';
-import { type SniffResult, sniffDialect } from './sniff-dialect.js';
+import type { SniffResult } from './sniff-dialect.js';
+import { type HeaderLimits, inProcessSniffer, type Sniffer } from './sniff-steps.js';
 import type { ChunkerOptions, ChunkSource, Header, OpenChunks, RawChunk } from './types.js';
 
 /**
@@ -28,20 +28,26 @@ export const openChunks: OpenChunks = async (input, options) => {
 };
 
 async function open(input: Readable, options: ChunkerOptions): Promise<ChunkSource> {
+  const sniffer = options.sniffer ?? inProcessSniffer;
   let reader = new ByteReader(bytesOf(input));
   await reader.fill(SAMPLE_BYTES);
   let compression: Dialect['compression'] = 'none';
   if (isGzip(reader.peek())) {
     compression = 'gzip';
-    reader = new ByteReader(gunzip(reader.drain()));
+    reader = new ByteReader(
+      gunzip(
+        reader.drain(),
+        options.inflation && inflationCheck({ ...options.inflation, ...named(options) }),
+      ),
+    );
     await reader.fill(SAMPLE_BYTES);
   }
 
-  const format = detectTextFormat(reader.peek(), reader.atEnd);
+  const format = await sniffer.textFormat(reader.peek(), reader.atEnd);
   if (format.skipBytes > 0) reader.skip(format.skipBytes);
   if (format.encoding !== 'utf-8') reader = new ByteReader(transcodeToUtf8(reader.drain(), format.encoding));
 
-  const { sniffed, header } = await readHeader(reader, options);
+  const { sniffed, header } = await readHeader(reader, sniffer, options);
   const dialect: Dialect = {
     delimiter: sniffed.delimiter,
     quote: '"',
@@ -55,42 +61,27 @@ async function open(input: Readable, options: ChunkerOptions): Promise<ChunkSour
 
 /**
  * Sniffs the dialect on the decoded sample and takes the header record off the front of `reader`, growing
- * the sample (doubling) while it ends inside the header.
+ * the sample (doubling) while it ends inside the header. The sniffing and parsing run in `sniffer` (the
+ * worker pool in the pipeline); this thread only reads and joins buffers.
  */
 async function readHeader(
   reader: ByteReader,
+  sniffer: Sniffer,
   options: ChunkerOptions,
 ): Promise<{ sniffed: SniffResult; header: Header }> {
+  const limits: HeaderLimits = {
+    maxRecordBytes: options.maxRecordBytes,
+    maxColumns: options.maxColumns ?? Number.POSITIVE_INFINITY,
+    maxHeaderBytes: options.maxHeaderBytes ?? Number.POSITIVE_INFINITY,
+    ...named(options),
+  };
   for (let want = SAMPLE_BYTES; ; want = reader.length * 2) {
     await reader.fill(want);
-    const sample = reader.peek();
-    if (reader.atEnd && isBlank(sample)) {
-      throw new IngestError('EMPTY_FILE', 'the file has no records, only blank lines or white space');
+    const step = await sniffer.header(reader.peek(), reader.atEnd, limits);
+    if (step.done) {
+      reader.skip(step.sniffed.headerEnd);
+      return step;
     }
-    const start = skipBlankLines(sample);
-    if (start < sample.length) {
-      const sniffed = sniffDialect(sample, start, reader.atEnd);
-      if (sniffed.headerUnclosed) {
-        const line = lineOf(sample, start);
-        throw new IngestError(
-          'UNCLOSED_QUOTE',
-          `the header on line ${line} has a quote that is never closed`,
-          { line },
-        );
-      }
-      if (sniffed.headerEnd >= 0) {
-        if (sniffed.headerEnd - start > options.maxRecordBytes) throw headerTooLarge(sample, start, options);
-        const header = parseHeader(
-          Buffer.from(sample.subarray(0, sniffed.headerEnd)),
-          start,
-          sniffed.delimiter,
-        );
-        reader.skip(sniffed.headerEnd);
-        return { sniffed, header };
-      }
-    }
-    // Blank lines before the header count towards its size, so a file of nothing but newlines stays bounded too.
-    if (sample.length > options.maxRecordBytes) throw headerTooLarge(sample, start, options);
   }
 }
 
@@ -161,28 +152,5 @@ function validateOptions(options: ChunkerOptions): void {
   }
 }
 
-function headerTooLarge(sample: Buffer, start: number, options: ChunkerOptions): IngestError {
-  const line = lineOf(sample, start);
-  return new IngestError(
-    'RECORD_TOO_LARGE',
-    `the header record on line ${line} is larger than the maximum record size of ${options.maxRecordBytes} bytes` +
-      ' (is a quote left open?)',
-    { line, maxRecordBytes: options.maxRecordBytes },
-  );
-}
-
-/** Only white space: spaces, tabs and line endings. */
-function isBlank(sample: Buffer): boolean {
-  for (let i = 0; i < sample.length; i++) {
-    const byte = sample[i]!;
-    if (byte !== SPACE && byte !== TAB && byte !== LF && byte !== CR) return false;
-  }
-  return true;
-}
-
-/** 1-based physical line of byte `offset`. */
-function lineOf(bytes: Buffer, offset: number): number {
-  let line = 1;
-  for (let at = bytes.indexOf(LF); at !== -1 && at < offset; at = bytes.indexOf(LF, at + 1)) line++;
-  return line;
-}
+const named = (options: ChunkerOptions): { name?: string } =>
+  options.name !== undefined ? { name: options.name } : {};

@@ -17,6 +17,8 @@ export interface SampleScan {
   firstRecordEnd: number;
   /** The first record runs to the end of input inside a quoted field. */
   firstRecordUnclosed: boolean;
+  /** Fields of the first record, or of its part in the sample when the sample cuts it. */
+  firstRecordFields: number;
 }
 
 /**
@@ -36,6 +38,7 @@ export function scanSample(
   let inQuotes = false;
   let quotePending = false; // inside quotes, the previous byte was a `"`: escape or close, decided by this byte
   let fields = 1;
+  let firstRecordFields = -1;
   let recordStart = start;
   let previous = LF;
   for (let i = start; i < sample.length; i++) {
@@ -60,22 +63,31 @@ export function scanSample(
     } else if (byte === LF) {
       const end = i + 1;
       if (!isBlankRecord(sample, recordStart, end)) fieldCounts.push(fields);
-      if (firstRecordEnd < 0) firstRecordEnd = end;
+      if (firstRecordEnd < 0) {
+        firstRecordEnd = end;
+        firstRecordFields = fields;
+      }
       fields = 1;
       recordStart = end;
       if (fieldCounts.length >= maxRecords)
-        return { fieldCounts, firstRecordEnd, firstRecordUnclosed: false };
+        return { fieldCounts, firstRecordEnd, firstRecordUnclosed: false, firstRecordFields };
     }
     previous = byte;
   }
   const unclosed = inQuotes && !quotePending;
+  if (firstRecordFields < 0) firstRecordFields = fields;
   if (atEnd && recordStart < sample.length) {
     if (!isBlankRecord(sample, recordStart, sample.length)) fieldCounts.push(fields);
     if (firstRecordEnd < 0) {
-      return { fieldCounts, firstRecordEnd: sample.length, firstRecordUnclosed: unclosed };
+      return {
+        fieldCounts,
+        firstRecordEnd: sample.length,
+        firstRecordUnclosed: unclosed,
+        firstRecordFields,
+      };
     }
   }
-  return { fieldCounts, firstRecordEnd, firstRecordUnclosed: false };
+  return { fieldCounts, firstRecordEnd, firstRecordUnclosed: false, firstRecordFields };
 }
 
 /** A record with no content: only its line ending (LF, CRLF) or nothing at all. */

@@ -10,6 +10,8 @@ export interface SniffResult {
   headerEnd: number;
   /** The header runs to the end of input inside a quoted field. */
   headerUnclosed: boolean;
+  /** Fields of the header record (of its part in the sample while headerEnd is -1): its column count. */
+  headerFields: number;
 }
 
 interface Candidate {
@@ -44,7 +46,13 @@ export function sniffDialect(sample: Buffer, start: number, atEnd: boolean): Sni
   const headerEnd = scan.firstRecordEnd;
   const lineEnding =
     headerEnd >= 2 && sample[headerEnd - 1] === LF && sample[headerEnd - 2] === CR ? '\r\n' : '\n';
-  return { delimiter, lineEnding, headerEnd, headerUnclosed: scan.firstRecordUnclosed };
+  return {
+    delimiter,
+    lineEnding,
+    headerEnd,
+    headerUnclosed: scan.firstRecordUnclosed,
+    headerFields: scan.firstRecordFields,
+  };
 }
 
 function rate(delimiter: Delimiter, scan: SampleScan): Candidate | undefined {

@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Dialect } from '../domain/index.js';
+import type { InflationLimit } from './inflation-limit.js';
+import type { Sniffer } from './sniff-steps.js';
 
 /** The header record, parsed and as raw bytes. */
 export interface Header {
@@ -26,6 +28,16 @@ export interface ChunkerOptions {
   chunkBytes: number;
   /** A single record longer than this fails with RECORD_TOO_LARGE (memory stays bounded). */
   maxRecordBytes: number;
+  /** A header with more columns fails with TOO_MANY_COLUMNS before any per-column work; unbounded when absent. */
+  maxColumns?: number;
+  /** A longer header record fails with HEADER_TOO_LARGE; bounded by maxRecordBytes only when absent. */
+  maxHeaderBytes?: number;
+  /** How far gzip input may inflate (INFLATED_TOO_LARGE past it); unbounded when absent. */
+  inflation?: Omit<InflationLimit, 'name'>;
+  /** Where encoding detection, dialect sniffing and header parsing run; in this thread when absent. */
+  sniffer?: Sniffer;
+  /** The file's name, for the messages of the limits above. */
+  name?: string;
 }
 
 /** What `openChunks` returns once it has sniffed the start of the input. */

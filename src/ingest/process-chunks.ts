@@ -3,9 +3,9 @@ import { Transform } from 'node:stream';
 import { type ChunkSource, openChunks } from '../chunker/index.js';
 import type { ChunkWriter, RejectedRowRecord } from '../db/index.js';
 import { IngestError } from '../errors.js';
-import { LIMITS } from '../limits.js';
-import { emptySnapshot, mergeSnapshots, type StatsSnapshot } from '../metrics/index.js';
-import { type ChunkPool, type ChunkResult, transferableBuffer } from '../workers/index.js';
+import { type ContentLimits, LIMITS, metricRowsFor } from '../limits.js';
+import { StatsAccumulator, type StatsSnapshot } from '../metrics/index.js';
+import { type ChunkPool, type ChunkResult, transferableBuffer, workerSniffer } from '../workers/index.js';
 import { READ_CHUNK, type ReceivedUpload } from './receive-upload.js';
 import type { IngestOptions } from './types.js';
 
@@ -39,6 +39,7 @@ export async function processChunks(
   writer: ChunkWriter,
   settings: ChunkSettings,
   options: IngestOptions,
+  limits: ContentLimits,
 ): Promise<ProcessedChunks> {
   let bytesRead = 0;
   const counter = new Transform({
@@ -52,15 +53,31 @@ export async function processChunks(
   // pipe() does not forward errors: without this, an abort (signal) would leave the chunker waiting forever.
   file.on('error', (err) => counter.destroy(err));
   const input = file.pipe(counter);
+  const context = { file: upload.filename, organization: options.organization.slug };
   const source = await openChunks(input, {
     chunkBytes: settings.chunkBytes,
     maxRecordBytes: settings.maxRecordBytes,
+    maxColumns: limits.maxColumns,
+    maxHeaderBytes: limits.maxHeaderBytes,
+    inflation: {
+      maxBytes: limits.maxInflatedBytes,
+      maxRatio: limits.maxInflationRatio,
+      ratioFloorBytes: limits.inflationRatioFloorBytes,
+      compressedBytes: upload.bytes,
+    },
+    sniffer: workerSniffer(workers),
+    name: upload.filename,
   });
   const columnCount = source.header.names.length;
-  const context = { file: upload.filename, organization: options.organization.slug };
+  try {
+    checkMetricRows(columnCount, limits, context);
+  } catch (err) {
+    input.destroy();
+    throw err;
+  }
   const onError = options.onError ?? 'strict';
 
-  let stats = emptySnapshot(columnCount);
+  const stats = new StatsAccumulator(columnCount);
   let rows = 0;
   let lineOffset = source.header.lines;
   let storedBytes = 0;
@@ -76,9 +93,10 @@ export async function processChunks(
         line,
       });
     }
+    rejectedCount += result.rejectedCount;
     for (const r of result.rejected) {
-      rejectedCount++;
-      if (rejected.length < LIMITS.maxRecordedRejections) rejected.push({ ...r, line: lineOffset + r.line });
+      if (rejected.length >= LIMITS.maxRecordedRejections) break;
+      rejected.push({ ...r, line: lineOffset + r.line });
     }
     if (options.maxErrors !== undefined && rejectedCount > options.maxErrors) {
       const first = rejected[0];
@@ -98,7 +116,7 @@ export async function processChunks(
       xxh64: result.xxh64,
       payload,
     });
-    stats = mergeSnapshots(stats, result.stats);
+    await stats.add(result.stats);
     rows += result.rows;
     lineOffset += result.lines;
     storedBytes += payload.length;
@@ -147,6 +165,25 @@ export async function processChunks(
     storedBytes,
     rejectedCount,
     rejected,
-    stats,
+    stats: stats.snapshot(),
   };
+}
+
+/**
+ * Refuses, before any chunk is parsed, a file whose columns would write more metric rows than allowed:
+ * the column count alone bounds them (METRIC_ROWS per file and per column), so the refusal costs nothing
+ * and never leaves a file whose metrics were cut short.
+ */
+function checkMetricRows(
+  columns: number,
+  limits: ContentLimits,
+  context: { file: string; organization: string },
+): void {
+  const rows = metricRowsFor(columns);
+  if (rows <= limits.maxMetricRows) return;
+  throw new IngestError(
+    'TOO_MANY_METRIC_ROWS',
+    `${context.file} has ${columns} columns, which write up to ${rows} metric rows, more than the maximum of ${limits.maxMetricRows} (INGEST_MAX_METRIC_ROWS)`,
+    { ...context, columns, metricRows: rows, maxMetricRows: limits.maxMetricRows },
+  );
 }

@@ -53,6 +53,7 @@ export async function openServices(
       workers,
       spoolDir: config.spoolDir,
       log,
+      limits: config.contentLimits,
       async close() {
         if (closed) return;
         closed = true;
@@ -76,6 +77,10 @@ function lazyChunkPool(threads: number): ChunkPool {
     run(task) {
       pool ??= createChunkPool({ threads });
       return pool.run(task);
+    },
+    sniff(task) {
+      pool ??= createChunkPool({ threads });
+      return pool.sniff(task);
     },
     async close() {
       await pool?.close();

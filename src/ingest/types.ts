@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import type { OnErrorPolicy } from '../domain/index.js';
+import type { ContentLimits } from '../limits.js';
 import type { Logger } from '../logger.js';
 import type { ObjectStore } from '../storage/index.js';
 import type { ChunkPool } from '../workers/index.js';
@@ -19,6 +20,8 @@ export interface IngestServices {
   log: Logger;
   /** Bounds how many received uploads are processed at once (the server's); unbounded when absent. */
   admission?: Admission;
+  /** What one file's content may cost (columns, metric rows, inflated bytes); the defaults when absent. */
+  limits?: ContentLimits;
 }
 
 /**

@@ -171,6 +171,22 @@ export function mergeHll(a: HllSnapshot, b: HllSnapshot): HllSnapshot {
   return { kind: 'dense', registers };
 }
 
+/**
+ * mergeHll for an accumulator that owns `a` (nothing else reads it any more): a dense `a` takes the
+ * union in its own registers instead of a 4 KiB copy per merge.
+ */
+export function mergeHllInto(a: HllSnapshot, b: HllSnapshot): HllSnapshot {
+  if (a.kind !== 'dense') return mergeHll(a, b);
+  const registers = a.registers;
+  if (b.kind === 'dense') {
+    const other = b.registers;
+    for (let i = 0; i < HLL_REGISTERS; i++) if (other[i]! > registers[i]!) registers[i] = other[i]!;
+  } else {
+    for (const hash of b.hashes) addToRegisters(registers, hash);
+  }
+  return a;
+}
+
 function unionSorted(a: Uint32Array, b: Uint32Array): Uint32Array {
   const out = new Uint32Array(a.length + b.length);
   let i = 0;

@@ -5,12 +5,15 @@ import { IngestError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { builtModule } from '../paths.js';
 import type { ChunkResult, ChunkTask } from './chunk-task.js';
+import type { SniffReply, SniffTask } from './sniff-task.js';
 
 /** The worker pool as the pipeline sees it. */
 export interface ChunkPool {
   readonly threads: number;
   /** Processes one chunk; `task.buffer` is transferred to the worker and unusable afterwards. */
   run(task: ChunkTask): Promise<ChunkResult>;
+  /** Runs one step of opening a file (see sniff-task.ts); `task.sample` is transferred. */
+  sniff(task: SniffTask): Promise<SniffReply>;
   close(): Promise<void>;
 }
 
@@ -26,7 +29,7 @@ export function createChunkPool(options: { threads?: number } = {}): ChunkPool {
   if (!existsSync(filename)) {
     throw new IngestError('INTERNAL', `worker script ${filename} is missing: run \`npm run build\` first`);
   }
-  const piscina = new Piscina<ChunkTask, ChunkResult>({
+  const piscina = new Piscina<ChunkTask | SniffTask, ChunkResult | SniffReply>({
     filename,
     minThreads: threads,
     maxThreads: threads,
@@ -38,11 +41,23 @@ export function createChunkPool(options: { threads?: number } = {}): ChunkPool {
     threads,
     async run(task) {
       try {
-        return await piscina.run(task, { transferList: [task.buffer] });
+        return (await piscina.run(task, { transferList: [task.buffer] })) as ChunkResult;
       } catch (err) {
         throw new IngestError(
           'WORKER_FAILED',
           `a worker failed while processing a chunk: ${(err as Error).message}`,
+          {},
+          { cause: err },
+        );
+      }
+    },
+    async sniff(task) {
+      try {
+        return (await piscina.run(task, { name: 'sniff', transferList: [task.sample] })) as SniffReply;
+      } catch (err) {
+        throw new IngestError(
+          'WORKER_FAILED',
+          `a worker failed while opening a file: ${(err as Error).message}`,
           {},
           { cause: err },
         );

@@ -46,6 +46,8 @@ export interface ChunkResult {
   /** xxh64 of the raw bytes as a signed 64-bit integer (PostgreSQL bigint). */
   xxh64: bigint;
   stats: StatsSnapshot;
+  /** Rows rejected under the skip policy; `rejected` holds at most LIMITS.maxRecordedRejections of them. */
+  rejectedCount: number;
   rejected: RejectedRow[];
   error?: ChunkError;
 }

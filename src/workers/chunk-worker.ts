@@ -10,6 +10,9 @@ import type { ChunkResult, ChunkTask } from './chunk-task.js';
 import { parseChunk } from './parse-chunk.js';
 import { transferableBuffer } from './transferable-buffer.js';
 
+// The other task the pool runs, chosen by name: one step of opening a file.
+export { sniff } from './sniff.js';
+
 const { h64Raw } = await xxhash();
 
 export default function processChunk(task: ChunkTask): unknown {
@@ -26,6 +29,7 @@ export default function processChunk(task: ChunkTask): unknown {
     lines: countLines(bytes),
     xxh64: BigInt.asIntN(64, h64Raw(bytes)),
     stats: parsed.stats,
+    rejectedCount: parsed.rejectedCount,
     rejected: parsed.rejected,
   };
   if (parsed.error) result.error = parsed.error;

@@ -3,12 +3,18 @@ import { createStatsBuilder, type StatsSnapshot } from '../metrics/index.js';
 import { type BadLine, findBadLines } from './byte-checks.js';
 import type { ChunkError, ChunkTask, RejectedRow, RowErrorCode } from './chunk-task.js';
 import { fastParseRecords } from './fast-record-parser.js';
-import { rawLines } from './raw-lines.js';
+import { RawLineReader } from './raw-lines.js';
 import { csvParseRecords } from './record-parser.js';
 
 export interface ParsedChunk {
   rows: number;
   stats: StatsSnapshot;
+  /** Rows rejected under the skip policy. */
+  rejectedCount: number;
+  /**
+   * The first LIMITS.maxRecordedRejections of them: no more can be recorded per file, so a chunk of
+   * bad rows does not make the worker render, and the main thread receive, more than that.
+   */
   rejected: RejectedRow[];
   error?: ChunkError;
 }
@@ -38,8 +44,8 @@ export function parseChunk(
       stats = createStatsBuilder(task.columnCount);
     },
   };
-  const { rows, rejected, error } = parseRecords(bytes, task, sink, options);
-  const parsed: ParsedChunk = { rows, stats: stats.snapshot(), rejected };
+  const { rows, rejectedCount, rejected, error } = parseRecords(bytes, task, sink, options);
+  const parsed: ParsedChunk = { rows, stats: stats.snapshot(), rejectedCount, rejected };
   if (error) parsed.error = error;
   return parsed;
 }
@@ -73,22 +79,26 @@ export function parseRecords(
         rows++;
       },
     );
-  if (clean) return { rows, rejected: [] };
+  if (clean) return { rows, rejectedCount: 0, rejected: [] };
 
   sink.reset();
   rows = 0;
   const rejected: RejectedRow[] = [];
+  let rejectedCount = 0;
+  const lines = new RawLineReader(bytes);
   let error: ChunkError | undefined;
   const reject = (code: RowErrorCode, reason: string, startLine: number, endLine: number): void => {
     if (strict) {
       if (!error || startLine < error.line) error = { code, message: reason, line: startLine };
       return;
     }
+    rejectedCount++;
+    if (rejected.length >= LIMITS.maxRecordedRejections) return;
     rejected.push({
       line: startLine,
       code,
       reason,
-      raw: rawLines(bytes, startLine, endLine, LIMITS.rejectedRawChars),
+      raw: lines.text(startLine, endLine, LIMITS.rejectedRawChars),
     });
   };
   let nextBad = 0;
@@ -102,9 +112,10 @@ export function parseRecords(
     },
     {
       record(fields, startLine, endLine) {
-        const bad = badLineWithin(badLines, nextBad, startLine, endLine);
+        const at = badLineWithin(badLines, nextBad, startLine, endLine);
+        const bad = at < 0 ? undefined : badLines[at];
         if (bad) {
-          nextBad = badLines.indexOf(bad) + 1;
+          nextBad = at + 1;
           reject(bad.code, bad.reason, startLine, endLine);
           return;
         }
@@ -120,19 +131,15 @@ export function parseRecords(
     if (!error || first.line < error.line)
       error = { code: first.code, message: first.reason, line: first.line };
   }
-  return error ? { rows, rejected, error } : { rows, rejected };
+  return error ? { rows, rejectedCount, rejected, error } : { rows, rejectedCount, rejected };
 }
 
-function badLineWithin(
-  badLines: BadLine[],
-  from: number,
-  startLine: number,
-  endLine: number,
-): BadLine | undefined {
+/** Index of the first bad line within [startLine, endLine] at or after `from`, or -1. */
+function badLineWithin(badLines: BadLine[], from: number, startLine: number, endLine: number): number {
   for (let i = from; i < badLines.length; i++) {
     const bad = badLines[i]!;
-    if (bad.line > endLine) return undefined;
-    if (bad.line >= startLine) return bad;
+    if (bad.line > endLine) return -1;
+    if (bad.line >= startLine) return i;
   }
-  return undefined;
+  return -1;
 }

@@ -34,6 +34,7 @@ export async function createTestEnvironment(options: { threads?: number } = {}):
       tasks++;
       return inner.run(task);
     },
+    sniff: (task) => inner.sniff(task),
     close: () => inner.close(),
   };
   return {
