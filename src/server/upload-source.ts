@@ -50,6 +50,9 @@ export async function uploadSource(
     stream.on('close', () => {
       if (!part.file.readableEnded) part.file.destroy();
     });
+    // busboy can fail the part before the pipeline reads `stream`: the error stays on `stream` (errored),
+    // where the pipeline finds it when it starts, instead of being thrown with no listener yet.
+    stream.on('error', () => undefined);
     part.file.pipe(stream);
     return { kind: 'stream', stream, filename: safeFilename(filename ?? part.filename) };
   }
