@@ -7,6 +7,15 @@
 export const ERROR_CODES = {
   // Bad input: the user's file or request. 4xx.
   INVALID_OPTION: { status: 400, summary: 'An option or parameter has a bad value.' },
+  INVALID_VALUE: {
+    status: 400,
+    summary: 'A value sent is out of range or malformed for the database (SQLSTATE class 22).',
+  },
+  INVALID_MULTIPART: {
+    status: 400,
+    summary:
+      'The multipart/form-data body is malformed: no boundary, or it ends before its closing boundary.',
+  },
   EMPTY_FILE: { status: 400, summary: 'The upload has no bytes, or only blank lines.' },
   NOT_CSV: { status: 415, summary: 'The bytes are not delimited text (binary data, an image, an archive).' },
   UNSUPPORTED_ENCODING: { status: 415, summary: 'The text encoding could not be detected with confidence.' },
@@ -67,7 +76,11 @@ export const ERROR_CODES = {
   },
   // Faults of the system around ingest. 5xx: retrying may succeed.
   SHUTTING_DOWN: { status: 503, summary: 'The server is shutting down; retry on another instance.' },
-  DATABASE_UNAVAILABLE: { status: 503, summary: 'PostgreSQL could not be reached or stopped answering.' },
+  DATABASE_UNAVAILABLE: {
+    status: 503,
+    summary:
+      'PostgreSQL is unreachable, shutting down, out of resources, or rolled back a conflict; retry later.',
+  },
   DATABASE_ERROR: { status: 500, summary: 'PostgreSQL refused a statement.' },
   STORAGE_ERROR: { status: 502, summary: 'The object store failed to store or return an object.' },
   CHECKSUM_MISMATCH: { status: 500, summary: 'Stored bytes do not match their recorded checksum.' },
@@ -124,37 +137,69 @@ export function isIngestError(err: unknown): err is IngestError {
   return err instanceof IngestError;
 }
 
-/** PostgreSQL SQLSTATE classes that mean "the server went away", not "the statement is wrong". */
-const CONNECTION_SQLSTATES = new Set([
-  '57P01',
-  '57P02',
-  '57P03',
-  '08000',
-  '08003',
-  '08006',
-  '08001',
-  '08004',
-]);
+/**
+ * PostgreSQL errors that mean the database cannot serve now, not that the statement is wrong: a retry
+ * later may succeed, so the server answers 503 DATABASE_UNAVAILABLE with Retry-After.
+ *   class 08          connection exception
+ *   class 53          insufficient resources: disk full, out of memory, too many connections
+ *   57P01 to 57P05    admin or crash shutdown, cannot connect now, database dropped, idle session timeout
+ *   40001, 40P01      serialization failure, deadlock: the transaction was rolled back; running it again works
+ * And any error of severity FATAL or PANIC: the server ended the session, e.g. 55000 "not currently
+ * accepting connections" while the database is closed to connections (ALTER DATABASE ... ALLOW_CONNECTIONS
+ * false), where the SQLSTATE alone (55000, object not in prerequisite state) would not say so.
+ * (https://www.postgresql.org/docs/current/errcodes-appendix.html)
+ */
+function isUnavailable(sqlstate: string, severity: unknown): boolean {
+  return (
+    sqlstate.startsWith('08') ||
+    sqlstate.startsWith('53') ||
+    /^57P0[1-5]$/.test(sqlstate) ||
+    sqlstate === '40001' ||
+    sqlstate === '40P01' ||
+    severity === 'FATAL' ||
+    severity === 'PANIC'
+  );
+}
 const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND']);
+/**
+ * node-postgres reports a connection it lost, or one the pool could not open within connectionTimeoutMillis,
+ * with an Error that has no code: only these messages of pg and pg-pool tell them apart.
+ */
+const CONNECTION_MESSAGES = ['Connection terminated', 'timeout exceeded when trying to connect'];
 
-/** Wraps anything thrown into an IngestError, keeping the original as `cause`. Never drops an error. */
+/**
+ * Wraps anything thrown into an IngestError, keeping the original as `cause`. Never drops an error.
+ * Database errors are classified by SQLSTATE (see isUnavailable). Class 22 (data exception: a value out of
+ * range or malformed) comes from a value a user supplied, since the code checks its own (ids, numbers)
+ * before writing them into statements: INVALID_VALUE, a 400, whose message does not repeat PostgreSQL's
+ * text. Every other SQLSTATE is DATABASE_ERROR, a 500.
+ */
 export function coerceError(err: unknown, context: ErrorContext = {}): IngestError {
   if (err instanceof IngestError) return Object.keys(context).length ? err.withContext(context) : err;
-  const e = err as { code?: unknown; message?: unknown } | undefined;
+  const e = err as { code?: unknown; message?: unknown; severity?: unknown } | undefined;
   const code = typeof e?.code === 'string' ? e.code : undefined;
   const message = typeof e?.message === 'string' ? e.message : String(err);
-  if (code && (CONNECTION_SQLSTATES.has(code) || CONNECTION_ERRNOS.has(code))) {
-    return new IngestError('DATABASE_UNAVAILABLE', `database connection failed: ${message}`, context, {
+  const sqlstate = code && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  if (
+    (sqlstate && isUnavailable(sqlstate, e?.severity)) ||
+    (code && CONNECTION_ERRNOS.has(code)) ||
+    CONNECTION_MESSAGES.some((m) => message.includes(m))
+  ) {
+    const what = sqlstate?.startsWith('40') ? 'database transaction conflict' : 'database connection failed';
+    return new IngestError('DATABASE_UNAVAILABLE', `${what}: ${message}`, context, { cause: err });
+  }
+  if (sqlstate?.startsWith('22')) {
+    return new IngestError(
+      'INVALID_VALUE',
+      `a value is out of range or malformed for the database (SQLSTATE ${sqlstate})`,
+      context,
+      { cause: err },
+    );
+  }
+  if (sqlstate) {
+    return new IngestError('DATABASE_ERROR', `database error ${sqlstate}: ${message}`, context, {
       cause: err,
     });
-  }
-  if (message.includes('Connection terminated')) {
-    return new IngestError('DATABASE_UNAVAILABLE', `database connection failed: ${message}`, context, {
-      cause: err,
-    });
-  }
-  if (code && /^[0-9A-Z]{5}$/.test(code)) {
-    return new IngestError('DATABASE_ERROR', `database error ${code}: ${message}`, context, { cause: err });
   }
   return new IngestError('INTERNAL', message, context, { cause: err });
 }

@@ -5,15 +5,17 @@ import {
   insertApiKey,
   logActivity,
   revokeApiKey,
-  withTenant,
+  withTransaction,
 } from '../db/index.js';
 import { IngestError } from '../errors.js';
 import { generateApiKey } from './key-format.js';
 import type { Scope } from './scopes.js';
 
 /**
- * Creates an API key for an organization, with its activity-log entry, in one tenant transaction.
- * Returns the stored record and the whole key: the only time the secret exists outside the caller.
+ * Creates an API key for an organization, with its activity-log entry, in one transaction as the login
+ * role: choosing a key's scopes and rate limit is an operator's action, which ingest_app may not do
+ * (migration 0010). Returns the stored record and the whole key: the only time the secret exists
+ * outside the caller.
  */
 export async function createApiKey(
   pool: pg.Pool,
@@ -26,7 +28,7 @@ export async function createApiKey(
   },
 ): Promise<{ record: ApiKeyRecord; key: string }> {
   const generated = generateApiKey();
-  const record = await withTenant(pool, input.organizationId, async (db) => {
+  const record = await withTransaction(pool, { organization: input.organizationId }, async (db) => {
     const stored = await insertApiKey(db, {
       organizationId: input.organizationId,
       name: input.name ?? '',
@@ -48,11 +50,14 @@ export async function createApiKey(
   return { record, key: generated.key };
 }
 
-/** Revokes a key by id (any organization: an operator action), logging it; KEY_NOT_FOUND if unknown. */
+/**
+ * Revokes a key by id (any organization: an operator action, as the login role), logging it;
+ * KEY_NOT_FOUND if unknown.
+ */
 export async function revokeApiKeyById(pool: pg.Pool, keyId: string, actor: string): Promise<ApiKeyRecord> {
   const organizationId = await findApiKeyOrganizationId(pool, keyId);
   const revoked = organizationId
-    ? await withTenant(pool, organizationId, async (db) => {
+    ? await withTransaction(pool, { organization: organizationId }, async (db) => {
         const key = await revokeApiKey(db, keyId);
         if (key) {
           await logActivity(db, {

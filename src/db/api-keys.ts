@@ -56,7 +56,7 @@ function toApiKey(r: ApiKeyRow): ApiKeyRecord {
   };
 }
 
-/** Stores a new key. Runs under the key's organization's tenant context. */
+/** Stores a new key. Operator path (login role): ingest_app may not insert keys (migration 0010). */
 export async function insertApiKey(
   db: Queryable,
   input: {
@@ -91,7 +91,10 @@ export async function listApiKeys(db: Queryable): Promise<ApiKeyRecord[]> {
   return rows.map(toApiKey);
 }
 
-/** Marks a key revoked; returns it, or null when no such key is visible. Revoking twice keeps the first time. */
+/**
+ * Marks a key revoked; returns it, or null when there is no such key. Revoking twice keeps the first
+ * time. Operator path (login role): ingest_app may update nothing of a key but last_used_at.
+ */
 export async function revokeApiKey(db: Queryable, keyId: string): Promise<ApiKeyRecord | null> {
   const { rows } = await db.query<ApiKeyRow>(
     `UPDATE tenant.api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING ${COLUMNS}`,

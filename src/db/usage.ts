@@ -36,22 +36,20 @@ export async function storageUsage(db: Queryable, organizationId: string): Promi
 
 /**
  * Admits `bytes` more against the organization's quota, or throws QUOTA_EXCEEDED. Call in the
- * transaction that claims the file row: the organization row's lock, held to commit, serializes
- * claims, and the usage counted includes every file already claimed (processing) or ready. So uploads
- * running side by side can never pass the quota together. No lock is taken without a quota.
+ * transaction that claims the file row: a transaction-level advisory lock on the organization, held to
+ * commit, serializes claims, and the usage counted includes every file already claimed (processing) or
+ * ready. So uploads running side by side can never pass the quota together. No lock is taken without a
+ * quota. (An advisory lock, not a lock on the organization row: locking a row needs UPDATE privilege on
+ * it, and ingest_app may not update organizations, see migration 0010.)
  */
 export async function reserveStorage(db: Queryable, organizationId: string, bytes: number): Promise<void> {
-  const { rows: quota } = await db.query<{ storage_quota_bytes: string | null }>(
-    'SELECT storage_quota_bytes FROM tenant.organizations WHERE id = $1',
-    [organizationId],
-  );
-  if (!quota[0] || quota[0].storage_quota_bytes === null) return;
   const { rows } = await db.query<{ slug: string; quota: string | null }>(
-    `SELECT slug, storage_quota_bytes AS quota FROM tenant.organizations WHERE id = $1 FOR NO KEY UPDATE`,
+    'SELECT slug, storage_quota_bytes AS quota FROM tenant.organizations WHERE id = $1',
     [organizationId],
   );
   const row = rows[0];
   if (!row || row.quota === null) return;
+  await db.query(`SELECT pg_advisory_xact_lock(hashtextextended('quota:' || $1, 0))`, [organizationId]);
   // A statement of its own, after the lock: under READ COMMITTED its snapshot includes the files claimed
   // by the transactions that held the lock before (the locking statement's snapshot predates them).
   const { rows: usage } = await db.query<{ used: string }>(

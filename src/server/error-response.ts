@@ -1,18 +1,43 @@
-import { coerceError, type ErrorContext, IngestError } from '../errors.js';
+import { coerceError, ERROR_CODES, type ErrorContext, IngestError } from '../errors.js';
 
 /** The body of every error response: `{"error": {"code", "message", ...context}}`. */
 export interface ErrorBody {
   error: { code: string; message: string } & ErrorContext;
 }
 
-/** Codes whose message may carry internals (SQL, paths): the client gets a generic message, the log the rest. */
-const OPAQUE = new Set(['INTERNAL', 'DATABASE_ERROR', 'WORKER_FAILED', 'STORAGE_ERROR']);
+/**
+ * Codes whose message may carry internals (SQL, PostgreSQL's own text, paths, host names): the client gets
+ * the code's generic summary, the log the rest.
+ */
+const OPAQUE = new Set([
+  'INTERNAL',
+  'DATABASE_ERROR',
+  'DATABASE_UNAVAILABLE',
+  'WORKER_FAILED',
+  'STORAGE_ERROR',
+]);
+
+/**
+ * Seconds a client is asked to wait (Retry-After) when the database is unavailable: a restarting or
+ * failing-over PostgreSQL takes seconds to accept connections again, and clients retrying sooner would
+ * only add connection attempts to its recovery.
+ */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * Maps anything a handler threw to an IngestError: ours as they are, Fastify's own 4xx errors (bad
- * media type, malformed multipart, oversized parts) to the nearest stable code, the rest via coerceError.
+ * media type, malformed multipart, oversized parts) to the nearest stable code, the rest via coerceError
+ * (which classifies database errors by SQLSTATE). DATABASE_UNAVAILABLE gets a Retry-After.
  */
 export function toIngestError(err: unknown): IngestError {
+  const error = classify(err);
+  if (error.code === 'DATABASE_UNAVAILABLE' && error.context.retryAfterSeconds === undefined) {
+    return error.withContext({ retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS });
+  }
+  return error;
+}
+
+function classify(err: unknown): IngestError {
   if (err instanceof IngestError) return err;
   const e = err as { statusCode?: unknown; code?: unknown; message?: unknown };
   const status = typeof e?.statusCode === 'number' ? e.statusCode : undefined;
@@ -30,7 +55,7 @@ export function errorBody(error: IngestError, requestId: string): ErrorBody {
     return {
       error: {
         code: error.code,
-        message: `${error.message.split(':')[0]}; the server log has the details (request ${requestId})`,
+        message: `${ERROR_CODES[error.code].summary} The server log has the details (request ${requestId}).`,
         requestId,
       },
     };

@@ -1,4 +1,4 @@
-import { PassThrough, Readable } from 'node:stream';
+import { finished, PassThrough, Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { IngestError } from '../errors.js';
 import { type IngestOptions, type IngestSource, safeFilename } from '../ingest/index.js';
@@ -21,19 +21,37 @@ export async function uploadSource(
   byteLimit: NonNullable<IngestOptions['byteLimit']>,
 ): Promise<IngestSource> {
   if (request.isMultipart()) {
-    const part = await request.file({
-      // The pipeline's byte limit decides (with its own code: UPLOAD_TOO_LARGE or QUOTA_EXCEEDED); busboy
-      // only stops reading one byte past it, which that limit has refused by then.
-      limits: { files: 1, fileSize: byteLimit.bytes + 1, fields: 20, fieldSize: 1024, parts: 21 },
-      throwFileSizeLimit: false,
-    });
+    const part = await request
+      .file({
+        // The pipeline's byte limit decides (with its own code: UPLOAD_TOO_LARGE or QUOTA_EXCEEDED); busboy
+        // only stops reading one byte past it, which that limit has refused by then.
+        limits: { files: 1, fileSize: byteLimit.bytes + 1, fields: 20, fieldSize: 1024, parts: 21 },
+        throwFileSizeLimit: false,
+      })
+      .catch((err: unknown) => {
+        throw malformedMultipart(err);
+      });
     if (part?.fieldname !== 'file') {
       part?.file.resume();
       throw new IngestError('INVALID_OPTION', 'the multipart body must start with a "file" field', {
         option: 'file',
       });
     }
-    return { kind: 'stream', stream: part.file, filename: safeFilename(filename ?? part.filename) };
+    const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
+    // As if the pipeline read the part itself: a parse error reaches it coded, and a pipeline that stops
+    // early (a limit refused the upload) stops the part too.
+    // finished(), not an 'error' listener: busboy may have failed the part before it was handed over.
+    finished(part.file, (err) => {
+      if (err) stream.destroy(malformedMultipart(err));
+    });
+    stream.on('close', () => {
+      if (!part.file.readableEnded) part.file.destroy();
+    });
+    // busboy can fail the part before the pipeline reads `stream`: the error stays on `stream` (errored),
+    // where the pipeline finds it when it starts, instead of being thrown with no listener yet.
+    stream.on('error', () => undefined);
+    part.file.pipe(stream);
+    return { kind: 'stream', stream, filename: safeFilename(filename ?? part.filename) };
   }
   const body = request.body;
   if (!(body instanceof Readable)) {
@@ -57,6 +75,21 @@ export async function uploadSource(
     filename: name,
     ...(declared !== undefined && { declaredBytes: declared }),
   };
+}
+
+/**
+ * busboy's own parse errors (no boundary in the Content-Type, the body ending before its closing boundary)
+ * are plain Errors without a code: INVALID_MULTIPART. Errors with a code (a connection reset, the request
+ * closed early, @fastify/multipart's coded limits) keep their own classification.
+ */
+function malformedMultipart(err: unknown): Error {
+  if (err instanceof IngestError || (err as { code?: unknown })?.code !== undefined) return err as Error;
+  return new IngestError(
+    'INVALID_MULTIPART',
+    `malformed multipart/form-data body: ${(err as Error)?.message ?? String(err)}`,
+    { option: 'file' },
+    { cause: err },
+  );
 }
 
 /** After an error response: read and drop the rest of the body, and close the connection once sent. */

@@ -20,14 +20,8 @@ export function healthRoutes(app: FastifyInstance, ctx: RouteContext): void {
         }),
       ]);
     } catch (err) {
-      throw new IngestError(
-        'DATABASE_UNAVAILABLE',
-        `database not ready: ${(err as Error).message}`,
-        {},
-        {
-          cause: err,
-        },
-      );
+      // PostgreSQL's text (database names, host names) goes to the log with the cause, not to the probe.
+      throw new IngestError('DATABASE_UNAVAILABLE', 'database not ready', {}, { cause: err });
     } finally {
       clearTimeout(timer);
     }
