@@ -60,9 +60,9 @@ describe('ChangeFeed', () => {
 
       const file = { kind: 'file', organizationId: org.id, id: fileId };
       const key = { kind: 'apiKey', organizationId: org.id, id: record.id };
-      await waitFor(() => changes.length >= 3, 2_000);
-      // The insert, the delete and the revocation; not the rolled-back update, nor the key's creation.
-      expect(changes).toEqual([file, file, key]);
+      await waitFor(() => changes.length >= 4, 2_000);
+      // The insert, the delete, the key's creation and its revocation; not the rolled-back update.
+      expect(changes).toEqual([file, file, key, key]);
     } finally {
       await feed.close();
     }

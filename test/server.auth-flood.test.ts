@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../src/api-keys/index.js';
-import { insertApiKey, withTenant } from '../src/db/index.js';
+import { insertApiKey } from '../src/db/index.js';
 import { LIMITS } from '../src/limits.js';
 import { type ServeProcess, spawnServe } from './support/serve-process.js';
 import { ALL_SCOPES, startTestServer, type TestServer, waitFor } from './support/server.js';
@@ -177,20 +177,21 @@ describe('unknown keys across server processes', () => {
   });
 });
 
-/** Stores `key` (whose prefix a server may have found unknown) for the organization, as key create does. */
+/**
+ * Stores `key` (whose prefix a server may have found unknown) for the organization, as key create does: as
+ * the login role, since the application role may not insert keys.
+ */
 async function createKeyWithPrefix(
   pool: import('pg').Pool,
   organizationId: string,
   key: string,
 ): Promise<void> {
   const [, prefix = '', secret = ''] = /^ik_([0-9a-f]{12})_(.+)$/.exec(key) ?? [];
-  await withTenant(pool, organizationId, (db) =>
-    insertApiKey(db, {
-      organizationId,
-      name: 'late',
-      prefix,
-      secretSha256: hashSecret(secret),
-      scopes: ALL_SCOPES.filter((s) => s === 'files:read'),
-    }),
-  );
+  await insertApiKey(pool, {
+    organizationId,
+    name: 'late',
+    prefix,
+    secretSha256: hashSecret(secret),
+    scopes: ALL_SCOPES.filter((s) => s === 'files:read'),
+  });
 }
