@@ -6,7 +6,11 @@ import type { Queryable } from './pool.js';
 export interface StorageUsage {
   organizationId: string;
   slug: string;
-  /** Original bytes of its ready and processing files (tenant.calculate_storage_usage). */
+  /**
+   * Bytes counted against the quota (tenant.calculate_storage_usage): what each ready file stores (its
+   * original, chunk payloads and metric and rejected rows: `charged_bytes`), and the original's size of
+   * each file still processing.
+   */
   usedBytes: number;
   /** null: no quota. */
   quotaBytes: number | null;
@@ -66,6 +70,54 @@ export async function reserveStorage(db: Queryable, organizationId: string, byte
       'QUOTA_EXCEEDED',
       `the upload exceeds the storage quota of ${row.slug}: ${formatBytes(Math.max(0, quotaBytes - used))} of ${formatBytes(quotaBytes)} left`,
       { organization: row.slug, bytes, quotaBytes, usedBytes: used },
+    );
+  }
+}
+
+/**
+ * Records what a file stores (`charged_bytes`, see migration 0012) and checks the organization's quota
+ * with it, or throws QUOTA_EXCEEDED. Call in the transaction that makes the file ready, just before it
+ * commits: as in reserveStorage, the organization row's lock (held to commit) serializes the checks, and
+ * the usage counted includes every other file's charge, or its original's size while it is processing.
+ * A refusal rolls the transaction back, so the file leaves nothing.
+ */
+export async function chargeStorage(
+  db: Queryable,
+  organizationId: string,
+  fileId: string,
+  bytes: number,
+): Promise<void> {
+  const { rows: quota } = await db.query<{ quota: string | null }>(
+    'SELECT storage_quota_bytes AS quota FROM tenant.organizations WHERE id = $1',
+    [organizationId],
+  );
+  const limited = quota[0] !== undefined && quota[0].quota !== null;
+  if (limited) {
+    await db.query('SELECT 1 FROM tenant.organizations WHERE id = $1 FOR NO KEY UPDATE', [organizationId]);
+  }
+  await db.query('UPDATE storage_meta.files SET charged_bytes = $3 WHERE organization_id = $1 AND id = $2', [
+    organizationId,
+    fileId,
+    bytes,
+  ]);
+  if (!limited) return;
+  // After the lock, in a statement of its own: see reserveStorage. The quota is read again under the lock.
+  const { rows } = await db.query<{ used: string; quota: string | null; slug: string }>(
+    `SELECT tenant.calculate_storage_usage($1) AS used, storage_quota_bytes AS quota, slug
+     FROM tenant.organizations WHERE id = $1`,
+    [organizationId],
+  );
+  const row = rows[0];
+  if (!row || row.quota === null) return;
+  const used = Number(row.used);
+  const quotaBytes = Number(row.quota);
+  if (used > quotaBytes) {
+    const before = used - bytes;
+    throw new IngestError(
+      'QUOTA_EXCEEDED',
+      `the file stores ${formatBytes(bytes)} (original, chunks, metrics and rejected rows), more than the ` +
+        `${formatBytes(Math.max(0, quotaBytes - before))} left of ${row.slug}'s storage quota of ${formatBytes(quotaBytes)}`,
+      { organization: row.slug, storedBytes: bytes, quotaBytes, usedBytes: before },
     );
   }
 }

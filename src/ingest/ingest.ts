@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import {
   ChunkWriter,
+  chargeStorage,
   claimFile,
   deleteFileRow,
   ensureAudit,
@@ -27,6 +28,7 @@ import type { ClaimedAttempt, IngestAttempt, OriginalUpload } from './ingest-att
 import { PhaseTimer } from './phase-timer.js';
 import { type ProcessedChunks, processChunks } from './process-chunks.js';
 import { receiveUpload } from './receive-upload.js';
+import { metricRowsBytes, rejectedRowsBytes } from './stored-bytes.js';
 import type { IngestOptions, IngestResult, IngestServices, IngestSource } from './types.js';
 import { validateIngestOptions } from './validate-options.js';
 
@@ -194,11 +196,15 @@ async function runTransaction(attempt: ClaimedAttempt, client: pg.PoolClient): P
   timer.mark('begin');
   const processed = await inTenantTransactionUncoerced(client, organization.id, async () => {
     const processed = await writeChunks(attempt, client);
-    await timer.phase('metrics', () => recordReadyFile(attempt, client, processed));
+    const rowBytes = await timer.phase('metrics', () => recordReadyFile(attempt, client, processed));
     // The file is ready only once its original is durable.
     await timer.phase('original', () => attempt.original.done);
     if (options.signal?.aborted)
       throw new IngestError('CANCELLED', `ingest of ${upload.filename} was cancelled`);
+    // Last before commit: the quota check holds the organization's lock until then.
+    await timer.phase('quota', () =>
+      chargeStorage(client, organization.id, file.id, upload.bytes + processed.storedBytes + rowBytes),
+    );
     return processed;
   });
   timer.mark('commit');
@@ -222,32 +228,36 @@ async function writeChunks(attempt: ClaimedAttempt, client: pg.PoolClient): Prom
   }
 }
 
-/** Rejected rows, metric rows, the file's ready state and the activity-log entry of a processed file. */
+/**
+ * Rejected rows, metric rows, the file's ready state and the activity-log entry of a processed file.
+ * Returns the estimated bytes of the rejected and metric rows written (stored-bytes.ts), for the quota.
+ */
 async function recordReadyFile(
   attempt: ClaimedAttempt,
   client: pg.PoolClient,
   processed: ProcessedChunks,
-): Promise<void> {
+): Promise<number> {
   const { organization, options, upload, file, timer } = attempt;
   const { header, dialect } = processed.source;
   const summaries = summarize(processed.stats, header.names);
   const durationMs = timer.elapsedMs();
   await insertRejectedRows(client, organization.id, file.id, processed.rejected);
+  const metrics = metricRows(
+    {
+      rows: processed.rows,
+      columns: header.names.length,
+      bytes: upload.bytes,
+      storedBytes: processed.storedBytes,
+      chunks: processed.chunks,
+      rejectedRows: processed.rejectedCount,
+      durationMs,
+    },
+    summaries,
+  );
   await insertMetricRows(
     client,
     { organizationId: organization.id, fileId: file.id, auditId: file.auditId },
-    metricRows(
-      {
-        rows: processed.rows,
-        columns: header.names.length,
-        bytes: upload.bytes,
-        storedBytes: processed.storedBytes,
-        chunks: processed.chunks,
-        rejectedRows: processed.rejectedCount,
-        durationMs,
-      },
-      summaries,
-    ),
+    metrics,
   );
   await markFileReady(client, organization.id, file.id, {
     dialect,
@@ -272,6 +282,7 @@ async function recordReadyFile(
       rejectedRows: processed.rejectedCount,
     }),
   );
+  return metricRowsBytes(metrics) + rejectedRowsBytes(processed.rejected);
 }
 
 /**
