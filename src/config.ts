@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { IngestError } from './errors.js';
 import { GiB, LIMITS } from './limits.js';
-import { parseByteSize } from './units.js';
+import { parseByteSize, parseDuration } from './units.js';
 
 /** Where originals go when a bucket is configured. */
 export interface S3Config {
@@ -10,6 +10,22 @@ export interface S3Config {
   endpoint?: string;
   region: string;
   forcePathStyle: boolean;
+}
+
+/**
+ * How `ingest serve` admits upload bodies. Counted per process: several servers each enforce their own.
+ */
+export interface UploadAdmissionConfig {
+  /** Uploads in flight per organization (INGEST_MAX_UPLOADS_PER_ORG); more get 429 TOO_MANY_UPLOADS. */
+  maxUploadsPerOrg: number;
+  /** Uploads in flight per API key (INGEST_MAX_UPLOADS_PER_KEY). */
+  maxUploadsPerKey: number;
+  /** Spool bytes an organization's uploads in flight may hold (INGEST_SPOOL_BYTES_PER_ORG). */
+  spoolBytesPerOrg: number;
+  /** A body idle this long is refused with UPLOAD_TOO_SLOW (INGEST_BODY_IDLE_TIMEOUT), in ms. */
+  bodyIdleTimeoutMs: number;
+  /** Bytes/s a body must average over each idle-timeout window (INGEST_MIN_UPLOAD_RATE); 0: no minimum. */
+  minUploadBytesPerSecond: number;
 }
 
 /** The environment, read and validated once at start. */
@@ -30,6 +46,7 @@ export interface Config {
   importBuckets: string[];
   /** Bytes of answers `ingest serve` keeps in memory for the read endpoints (INGEST_READ_CACHE_SIZE). */
   readCacheBytes?: number;
+  uploadAdmission: UploadAdmissionConfig;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -46,6 +63,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .split(',')
       .map((b) => b.trim())
       .filter(Boolean),
+    uploadAdmission: {
+      maxUploadsPerOrg: envInteger(env, 'INGEST_MAX_UPLOADS_PER_ORG', LIMITS.maxUploadsPerOrg),
+      maxUploadsPerKey: envInteger(env, 'INGEST_MAX_UPLOADS_PER_KEY', LIMITS.maxUploadsPerKey),
+      spoolBytesPerOrg: env.INGEST_SPOOL_BYTES_PER_ORG
+        ? parseEnvSize('INGEST_SPOOL_BYTES_PER_ORG', env.INGEST_SPOOL_BYTES_PER_ORG)
+        : defaultUploadAdmission(maxUpload).spoolBytesPerOrg,
+      bodyIdleTimeoutMs: envDuration(env, 'INGEST_BODY_IDLE_TIMEOUT', LIMITS.bodyIdleTimeoutMs),
+      minUploadBytesPerSecond: envRate(env, 'INGEST_MIN_UPLOAD_RATE', LIMITS.minUploadBytesPerSecond),
+    },
   };
   if (env.DATABASE_URL) config.databaseUrl = env.DATABASE_URL;
   if (env.INGEST_READ_CACHE_SIZE)
@@ -72,6 +98,72 @@ function parseEnvSize(name: string, value: string): number {
       { cause: err },
     );
   }
+}
+
+/**
+ * Upload admission without any INGEST_* override. The spool budget defaults to twice the largest upload:
+ * two uploads of that size fit side by side (and one over it is refused as UPLOAD_TOO_LARGE before the
+ * budget), and an organization's uploads in flight hold no more spool than that on one server.
+ */
+export function defaultUploadAdmission(maxUploadBytes: number): UploadAdmissionConfig {
+  return {
+    maxUploadsPerOrg: LIMITS.maxUploadsPerOrg.default,
+    maxUploadsPerKey: LIMITS.maxUploadsPerKey.default,
+    spoolBytesPerOrg: 2 * maxUploadBytes,
+    bodyIdleTimeoutMs: LIMITS.bodyIdleTimeoutMs.default,
+    minUploadBytesPerSecond: LIMITS.minUploadBytesPerSecond.default,
+  };
+}
+
+type Bounds = { readonly default: number; readonly min: number; readonly max: number };
+
+function envInteger(env: NodeJS.ProcessEnv, name: string, bounds: Bounds): number {
+  const text = env[name];
+  if (!text) return bounds.default;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < bounds.min || n > bounds.max) {
+    throw new IngestError(
+      'INVALID_OPTION',
+      `${name} must be an integer between ${bounds.min} and ${bounds.max}, got ${JSON.stringify(text)}`,
+      { option: name },
+    );
+  }
+  return n;
+}
+
+/** A duration like `30s`, `500ms` or `2m` (a bare number is seconds), within the bounds (in ms). */
+function envDuration(env: NodeJS.ProcessEnv, name: string, bounds: Bounds): number {
+  const text = env[name];
+  if (!text) return bounds.default;
+  let ms: number | undefined;
+  try {
+    ms = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) * 1000 : parseDuration(text);
+  } catch {
+    ms = undefined;
+  }
+  if (ms === undefined || ms < bounds.min || ms > bounds.max) {
+    throw new IngestError(
+      'INVALID_OPTION',
+      `${name} must be a duration between ${bounds.min} ms and ${bounds.max / 1000} s like 30s or 500ms, got ${JSON.stringify(text)}`,
+      { option: name },
+    );
+  }
+  return ms;
+}
+
+/** Bytes per second, written as a size (`1KB`, or `1KB/s`), within the bounds. */
+function envRate(env: NodeJS.ProcessEnv, name: string, bounds: Bounds): number {
+  const text = env[name];
+  if (!text) return bounds.default;
+  const rate = parseEnvSize(name, text.replace(/\/s\s*$/i, ''));
+  if (rate < bounds.min || rate > bounds.max) {
+    throw new IngestError(
+      'INVALID_OPTION',
+      `${name} must be between ${bounds.min} and ${bounds.max} bytes per second, got ${JSON.stringify(text)}`,
+      { option: name },
+    );
+  }
+  return rate;
 }
 
 export { LIMITS };

@@ -30,6 +30,18 @@ export const ERROR_CODES = {
   UNAUTHORIZED: { status: 401, summary: 'The API key is missing, malformed, unknown or revoked.' },
   FORBIDDEN: { status: 403, summary: 'The API key lacks the scope this endpoint needs.' },
   RATE_LIMITED: { status: 429, summary: "The API key's per-minute request limit is used up." },
+  TOO_MANY_UPLOADS: {
+    status: 429,
+    summary: 'The organization or API key already has as many uploads in flight as this server allows.',
+  },
+  SPOOL_BUDGET_EXCEEDED: {
+    status: 429,
+    summary: "The organization's uploads in flight on this server would pass its spool budget.",
+  },
+  UPLOAD_TOO_SLOW: {
+    status: 408,
+    summary: 'The upload body stalled or arrived slower than the minimum upload rate.',
+  },
   CANCELLED: { status: 499, summary: 'The ingest was cancelled (signal or client disconnect).' },
   ROUTE_NOT_FOUND: { status: 404, summary: 'No HTTP endpoint has that method and path.' },
   UNSUPPORTED_MEDIA_TYPE: {

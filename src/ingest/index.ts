@@ -25,4 +25,4 @@ export type {
   IngestSource,
   Progress,
 } from './types.js';
-export { uploadByteLimit } from './upload-limit.js';
+export { type UploadByteLimit, uploadByteLimit } from './upload-limit.js';

@@ -3,6 +3,7 @@ import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { AuthCache, type ChangeFeed, RateLimiter, ReadCache } from '../cache-coherence/index.js';
+import type { UploadAdmissionConfig } from '../config.js';
 import type { IngestServices } from '../ingest/index.js';
 import type { Logger } from '../logger.js';
 import type { Principal } from './authenticate.js';
@@ -24,11 +25,13 @@ export interface AppOptions {
   changes: ChangeFeed;
   /** Bytes of serialized answers the read cache keeps (INGEST_READ_CACHE_SIZE); 0 turns it off. */
   readCacheBytes?: number;
+  /** Caps and timers for upload bodies (see InFlightUploads and watchBody). */
+  uploadAdmission: UploadAdmissionConfig;
 }
 
 /** The HTTP API on the given services; not listening yet. */
 export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: InFlightUploads } {
-  const uploads = new InFlightUploads();
+  const uploads = new InFlightUploads(options.uploadAdmission);
   const app = Fastify({
     loggerInstance: options.log.child({ stage: 'http' }) as FastifyBaseLogger,
     // Uploads stream through a pass-through parser, which body limits do not apply to: the pipeline's

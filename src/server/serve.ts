@@ -1,4 +1,5 @@
 import { ChangeFeed } from '../cache-coherence/index.js';
+import { defaultUploadAdmission, type UploadAdmissionConfig } from '../config.js';
 import { notify } from '../db/index.js';
 import type { IngestServices } from '../ingest/index.js';
 import type { Logger } from '../logger.js';
@@ -37,6 +38,8 @@ export interface ServerOptions {
   log: Logger;
   /** Bytes of serialized answers the read cache keeps (INGEST_READ_CACHE_SIZE); 0 turns it off. */
   readCacheBytes?: number;
+  /** Caps and timers for upload bodies (INGEST_MAX_UPLOADS_PER_ORG, ...); defaults for what is not given. */
+  uploadAdmission?: Partial<UploadAdmissionConfig>;
 }
 
 export interface RunningServer {
@@ -63,6 +66,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { app, uploads } = buildApp({
     services,
     maxUploadBytes: options.maxUploadBytes,
+    uploadAdmission: { ...defaultUploadAdmission(options.maxUploadBytes), ...options.uploadAdmission },
     ...(options.imports && { imports: options.imports }),
     log: options.log,
     changes,

@@ -28,6 +28,7 @@ export async function serveCommand(options: ServeOptions, signal: AbortSignal): 
       port: options.port,
       log: logger,
       ...(config.readCacheBytes !== undefined && { readCacheBytes: config.readCacheBytes }),
+      uploadAdmission: config.uploadAdmission,
     });
     process.stdout.write(`ingest serve: listening on ${server.url}\n`);
     if (!signal.aborted) await once(signal, 'abort');
