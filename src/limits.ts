@@ -54,4 +54,10 @@ export const LIMITS = {
    * seconds stays under it however long it goes on.
    */
   minUploadBytesPerSecond: { default: 1024, min: 0, max: 1024 ** 3 },
+  /**
+   * How often `ingest serve` removes files and multipart uploads left by dead processes and spool files
+   * of dead processes on this machine (INGEST_RECOVERY_INTERVAL): a crashed sibling's rows count against
+   * its organization's quota until then. One minute costs one indexed query a minute.
+   */
+  recoveryIntervalMs: { default: 60_000, min: 1_000, max: 86_400_000 },
 } as const;

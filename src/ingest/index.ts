@@ -13,6 +13,7 @@ export { type ExportOptions, exportFile, exportReadyFile, getReadyFile } from '.
 export { exportOriginal } from './export-original.js';
 export { fileDetail, fileSummary } from './file-json.js';
 export { ingest } from './ingest.js';
+export { type PeriodicRecovery, recoverPeriodically } from './recover-periodically.js';
 export { type RestoreResult, restoreFile } from './restore-file.js';
 export { isS3Url, openS3Source, parseS3Url, type S3Location } from './s3-source.js';
 export { openServices, type Services } from './services.js';

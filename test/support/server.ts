@@ -41,6 +41,7 @@ export async function startTestServer(
     maxUploadBytes?: number;
     imports?: ImportSettings;
     uploadAdmission?: Partial<UploadAdmissionConfig>;
+    recoveryIntervalMs?: number;
   } = {},
 ): Promise<TestServer> {
   const env = await createTestEnvironment();
@@ -49,6 +50,7 @@ export async function startTestServer(
     maxUploadBytes: options.maxUploadBytes ?? 64 * 1024 * 1024,
     ...(options.imports && { imports: options.imports }),
     uploadAdmission: { ...TEST_UPLOAD_CAPS, ...options.uploadAdmission },
+    ...(options.recoveryIntervalMs !== undefined && { recoveryIntervalMs: options.recoveryIntervalMs }),
     host: '127.0.0.1',
     port: 0,
     log: logger,
