@@ -77,9 +77,11 @@ export async function reserveStorage(db: Queryable, organizationId: string, byte
 /**
  * Records what a file stores (`charged_bytes`, see migration 0012) and checks the organization's quota
  * with it, or throws QUOTA_EXCEEDED. Call in the transaction that makes the file ready, just before it
- * commits: as in reserveStorage, the organization row's lock (held to commit) serializes the checks, and
- * the usage counted includes every other file's charge, or its original's size while it is processing.
- * A refusal rolls the transaction back, so the file leaves nothing.
+ * commits: as in reserveStorage, the organization row's lock (held to commit) serializes the checks.
+ * What is counted is what the organization's ready files store, plus this file: so the ready files
+ * together never pass the quota, and files still processing (held at their original's size by
+ * reserveStorage when claimed) are checked when they finish, in turn. A refusal rolls the transaction
+ * back, so the file leaves nothing.
  */
 export async function chargeStorage(
   db: Queryable,
@@ -87,37 +89,37 @@ export async function chargeStorage(
   fileId: string,
   bytes: number,
 ): Promise<void> {
-  const { rows: quota } = await db.query<{ quota: string | null }>(
-    'SELECT storage_quota_bytes AS quota FROM tenant.organizations WHERE id = $1',
-    [organizationId],
-  );
-  const limited = quota[0] !== undefined && quota[0].quota !== null;
-  if (limited) {
-    await db.query('SELECT 1 FROM tenant.organizations WHERE id = $1 FOR NO KEY UPDATE', [organizationId]);
-  }
   await db.query('UPDATE storage_meta.files SET charged_bytes = $3 WHERE organization_id = $1 AND id = $2', [
     organizationId,
     fileId,
     bytes,
   ]);
-  if (!limited) return;
-  // After the lock, in a statement of its own: see reserveStorage. The quota is read again under the lock.
-  const { rows } = await db.query<{ used: string; quota: string | null; slug: string }>(
-    `SELECT tenant.calculate_storage_usage($1) AS used, storage_quota_bytes AS quota, slug
-     FROM tenant.organizations WHERE id = $1`,
+  const { rows: quota } = await db.query<{ quota: string | null }>(
+    'SELECT storage_quota_bytes AS quota FROM tenant.organizations WHERE id = $1',
+    [organizationId],
+  );
+  if (!quota[0] || quota[0].quota === null) return;
+  const { rows } = await db.query<{ slug: string; quota: string | null }>(
+    'SELECT slug, storage_quota_bytes AS quota FROM tenant.organizations WHERE id = $1 FOR NO KEY UPDATE',
     [organizationId],
   );
   const row = rows[0];
   if (!row || row.quota === null) return;
-  const used = Number(row.used);
+  // A statement of its own, after the lock: see reserveStorage.
+  const { rows: ready } = await db.query<{ used: string }>(
+    `SELECT coalesce(sum(coalesce(charged_bytes, size_bytes)), 0) AS used FROM storage_meta.files
+     WHERE organization_id = $1 AND status = 'ready' AND id <> $2`,
+    [organizationId, fileId],
+  );
+  // An aggregate without GROUP BY returns exactly one row.
+  const used = Number(ready[0]!.used);
   const quotaBytes = Number(row.quota);
-  if (used > quotaBytes) {
-    const before = used - bytes;
+  if (used + bytes > quotaBytes) {
     throw new IngestError(
       'QUOTA_EXCEEDED',
       `the file stores ${formatBytes(bytes)} (original, chunks, metrics and rejected rows), more than the ` +
-        `${formatBytes(Math.max(0, quotaBytes - before))} left of ${row.slug}'s storage quota of ${formatBytes(quotaBytes)}`,
-      { organization: row.slug, storedBytes: bytes, quotaBytes, usedBytes: before },
+        `${formatBytes(Math.max(0, quotaBytes - used))} left of ${row.slug}'s storage quota of ${formatBytes(quotaBytes)}`,
+      { organization: row.slug, storedBytes: bytes, quotaBytes, usedBytes: used },
     );
   }
 }
