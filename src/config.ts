@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { IngestError } from './errors.js';
 import { type ContentLimits, GiB, LIMITS, metricRowsFor } from './limits.js';
 import { isBucketName, sameBucket } from './s3-bucket-name.js';
-import { parseByteSize } from './units.js';
+import { parseByteSize, parseDuration } from './units.js';
 
 /** Where originals go when a bucket is configured. */
 export interface S3Config {
@@ -11,6 +11,22 @@ export interface S3Config {
   endpoint?: string;
   region: string;
   forcePathStyle: boolean;
+}
+
+/**
+ * How `ingest serve` admits upload bodies. Counted per process: several servers each enforce their own.
+ */
+export interface UploadAdmissionConfig {
+  /** Uploads in flight per organization (INGEST_MAX_UPLOADS_PER_ORG); more get 429 TOO_MANY_UPLOADS. */
+  maxUploadsPerOrg: number;
+  /** Uploads in flight per API key (INGEST_MAX_UPLOADS_PER_KEY). */
+  maxUploadsPerKey: number;
+  /** Spool bytes an organization's uploads in flight may hold (INGEST_SPOOL_BYTES_PER_ORG). */
+  spoolBytesPerOrg: number;
+  /** A body idle this long is refused with UPLOAD_TOO_SLOW (INGEST_BODY_IDLE_TIMEOUT), in ms. */
+  bodyIdleTimeoutMs: number;
+  /** Bytes/s a body must average over each idle-timeout window (INGEST_MIN_UPLOAD_RATE); 0: no minimum. */
+  minUploadBytesPerSecond: number;
 }
 
 /** The environment, read and validated once at start. */
@@ -43,6 +59,9 @@ export interface Config {
    * inflated gzip bytes (INGEST_MAX_INFLATED_BYTES, INGEST_MAX_INFLATION_RATIO past INGEST_INFLATION_RATIO_FLOOR).
    */
   contentLimits: ContentLimits;
+  uploadAdmission: UploadAdmissionConfig;
+  /** How often `ingest serve` recovers what dead processes left (INGEST_RECOVERY_INTERVAL), in ms. */
+  recoveryIntervalMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -61,6 +80,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .filter(Boolean),
     authFailuresPerMinute: envInteger(env, 'INGEST_AUTH_FAILURES_PER_MINUTE', LIMITS.authFailuresPerMinute),
     contentLimits: loadContentLimits(env),
+    uploadAdmission: {
+      maxUploadsPerOrg: envInteger(env, 'INGEST_MAX_UPLOADS_PER_ORG', LIMITS.maxUploadsPerOrg),
+      maxUploadsPerKey: envInteger(env, 'INGEST_MAX_UPLOADS_PER_KEY', LIMITS.maxUploadsPerKey),
+      spoolBytesPerOrg: env.INGEST_SPOOL_BYTES_PER_ORG
+        ? parseEnvSize('INGEST_SPOOL_BYTES_PER_ORG', env.INGEST_SPOOL_BYTES_PER_ORG)
+        : defaultUploadAdmission(maxUpload).spoolBytesPerOrg,
+      bodyIdleTimeoutMs: envDuration(env, 'INGEST_BODY_IDLE_TIMEOUT', LIMITS.bodyIdleTimeoutMs),
+      minUploadBytesPerSecond: envRate(env, 'INGEST_MIN_UPLOAD_RATE', LIMITS.minUploadBytesPerSecond),
+    },
+    recoveryIntervalMs: envDuration(env, 'INGEST_RECOVERY_INTERVAL', LIMITS.recoveryIntervalMs),
   };
   for (const bucket of config.importBuckets) {
     if (!isBucketName(bucket)) {
@@ -156,6 +185,58 @@ function parseEnvSize(name: string, value: string): number {
       { cause: err },
     );
   }
+}
+
+/**
+ * Upload admission without any INGEST_* override. The spool budget defaults to twice the largest upload:
+ * two uploads of that size fit side by side (and one over it is refused as UPLOAD_TOO_LARGE before the
+ * budget), and an organization's uploads in flight hold no more spool than that on one server.
+ */
+export function defaultUploadAdmission(maxUploadBytes: number): UploadAdmissionConfig {
+  return {
+    maxUploadsPerOrg: LIMITS.maxUploadsPerOrg.default,
+    maxUploadsPerKey: LIMITS.maxUploadsPerKey.default,
+    spoolBytesPerOrg: 2 * maxUploadBytes,
+    bodyIdleTimeoutMs: LIMITS.bodyIdleTimeoutMs.default,
+    minUploadBytesPerSecond: LIMITS.minUploadBytesPerSecond.default,
+  };
+}
+
+type Bounds = { readonly default: number; readonly min: number; readonly max: number };
+
+/** A duration like `30s`, `500ms` or `2m` (a bare number is seconds), within the bounds (in ms). */
+function envDuration(env: NodeJS.ProcessEnv, name: string, bounds: Bounds): number {
+  const text = env[name];
+  if (!text) return bounds.default;
+  let ms: number | undefined;
+  try {
+    ms = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) * 1000 : parseDuration(text);
+  } catch {
+    ms = undefined;
+  }
+  if (ms === undefined || ms < bounds.min || ms > bounds.max) {
+    throw new IngestError(
+      'INVALID_OPTION',
+      `${name} must be a duration between ${bounds.min} ms and ${bounds.max / 1000} s like 30s or 500ms, got ${JSON.stringify(text)}`,
+      { option: name },
+    );
+  }
+  return ms;
+}
+
+/** Bytes per second, written as a size (`1KB`, or `1KB/s`), within the bounds. */
+function envRate(env: NodeJS.ProcessEnv, name: string, bounds: Bounds): number {
+  const text = env[name];
+  if (!text) return bounds.default;
+  const rate = parseEnvSize(name, text.replace(/\/s\s*$/i, ''));
+  if (rate < bounds.min || rate > bounds.max) {
+    throw new IngestError(
+      'INVALID_OPTION',
+      `${name} must be between ${bounds.min} and ${bounds.max} bytes per second, got ${JSON.stringify(text)}`,
+      { option: name },
+    );
+  }
+  return rate;
 }
 
 export { LIMITS };

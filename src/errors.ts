@@ -63,6 +63,18 @@ export const ERROR_CODES = {
     status: 429,
     summary: 'Too many failed authentications came from this client address; keys are not looked up for now.',
   },
+  TOO_MANY_UPLOADS: {
+    status: 429,
+    summary: 'The organization or API key already has as many uploads in flight as this server allows.',
+  },
+  SPOOL_BUDGET_EXCEEDED: {
+    status: 429,
+    summary: "The organization's uploads in flight on this server would pass its spool budget.",
+  },
+  UPLOAD_TOO_SLOW: {
+    status: 408,
+    summary: 'The upload body stalled or arrived slower than the minimum upload rate.',
+  },
   CANCELLED: { status: 499, summary: 'The ingest was cancelled (signal or client disconnect).' },
   ROUTE_NOT_FOUND: { status: 404, summary: 'No HTTP endpoint has that method and path.' },
   INVALID_IMPORT_URL: {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metricRowsBytes } from '../src/ingest/stored-bytes.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const run = promisify(execFile);
@@ -80,9 +81,20 @@ describe("the README's HTTP API examples", () => {
     expect((await readFile(join(cwd, 'copy.csv'))).equals(sample)).toBe(true);
     const normalized = outputs.find((o) => o.command.includes('normalize=true'))!.stdout;
     expect(normalized.split('\n')[0]).toBe(sample.toString().split('\n')[0]);
+    // The quota counts what both files store: sample.csv (deleted since) its original, chunk payloads and
+    // metric rows as GET .../metrics listed them; the 88-byte file what its row says.
+    const { rows: charged } = await t.env.admin.query<{ charged: string; size: string }>(
+      `SELECT f.charged_bytes AS charged, f.size_bytes AS size
+       FROM storage_meta.files f JOIN tenant.organizations o ON o.id = f.organization_id WHERE o.slug = 'curl'`,
+    );
+    expect(charged.map((r) => Number(r.size))).toEqual([88]);
+    const sampleCharge =
+      sample.length +
+      json(0).storedBytes +
+      metricRowsBytes(json(byEndpoint('GET /v1/files/:id/metrics')).metrics);
     expect(json(byEndpoint('GET /v1/usage'))).toMatchObject({
       organization: 'curl',
-      usedBytes: sample.length + 88,
+      usedBytes: sampleCharge + Number(charged[0]!.charged),
     });
     expect(json(byEndpoint('DELETE /v1/files/:id'))).toEqual({ fileId: env.FILE_ID, deleted: true });
     expect(json(byEndpoint('GET /healthz'))).toEqual({ status: 'ok' });

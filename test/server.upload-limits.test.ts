@@ -75,14 +75,16 @@ describe('upload limits', () => {
   });
 
   it('refuses a chunked upload as soon as the streamed bytes pass the quota', async () => {
-    const { key, organization } = await quotaOrg('quota-streamed', 100_000);
+    // The first file stores about 88 KB (original, chunks, metric rows), leaving about 40 KB.
+    const { key, organization } = await quotaOrg('quota-streamed', 128_000);
     const first = await t.request('/v1/files', key, {
       method: 'POST',
       headers: { 'content-type': 'text/csv' },
       body: csvOfSize(60_000, 1),
     });
     expect(first.status).toBe(201);
-    const firstBytes: number = (await json(first)).bytes;
+    const firstResult = await json(first);
+    const firstBytes: number = firstResult.bytes;
 
     const { req, response } = openUpload(`${t.url}/v1/files`, key);
     let answered = false;
@@ -102,17 +104,25 @@ describe('upload limits', () => {
     expect(sent).toBeLessThan(1024 * 1024);
     const traces = await t.traces(organization.id);
     expect(traces).toMatchObject({ files: 1, spool: 0 });
+    // The quota counts what the first file stores: its original, chunk payloads and metric rows.
+    const { rows } = await t.env.admin.query<{ charged: string }>(
+      'SELECT charged_bytes AS charged FROM storage_meta.files WHERE id = $1',
+      [firstResult.fileId],
+    );
+    const firstCharged = Number(rows[0]?.charged);
+    expect(firstCharged).toBeGreaterThan(firstBytes + (firstResult.storedBytes as number));
     const usage = await json(await t.request('/v1/usage', key));
     expect(usage).toEqual({
       organization: 'quota-streamed',
-      usedBytes: firstBytes,
-      quotaBytes: 100_000,
-      remainingBytes: 100_000 - firstBytes,
+      usedBytes: firstCharged,
+      quotaBytes: 128_000,
+      remainingBytes: 128_000 - firstCharged,
     });
   });
 
   it('never lets uploads running side by side pass the quota together', async () => {
-    const { key, organization } = await quotaOrg('quota-concurrent', 100_000);
+    // Each 40 KB file stores about 61 KB (original, chunks, metric rows): two fit, three do not.
+    const { key, organization } = await quotaOrg('quota-concurrent', 150_000);
     const bodies = [0, 1, 2, 3].map((i) => csvOfSize(40_000, 10 + i));
     const responses = await Promise.all(
       bodies.map((body) =>
@@ -126,7 +136,7 @@ describe('upload limits', () => {
     }
     expect(await t.traces(organization.id)).toMatchObject({ files: 2, objects: 2, spool: 0 });
     const usage = await json(await t.request('/v1/usage', key));
-    expect(usage.usedBytes).toBeLessThanOrEqual(100_000);
+    expect(usage.usedBytes).toBeLessThanOrEqual(150_000);
   });
 
   it('keeps nothing when the client disconnects while its body is being received', async () => {

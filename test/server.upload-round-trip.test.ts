@@ -84,10 +84,17 @@ describe('POST /v1/files then read it back', () => {
     expect(content.headers.get('content-disposition')).toContain('sample.csv');
     expect(Buffer.from(await content.arrayBuffer()).equals(sample)).toBe(true);
 
+    // The quota counts what the file stores: its original, chunk payloads and metric rows.
+    const { rows: charged } = await t.env.admin.query<{ charged: string }>(
+      'SELECT charged_bytes AS charged FROM storage_meta.files WHERE id = $1',
+      [fileId],
+    );
+    const usedBytes = Number(charged[0]!.charged);
+    expect(usedBytes).toBeGreaterThan(sample.length + (result.storedBytes as number));
     const usage = await json(await t.request('/v1/usage', key));
     expect(usage).toEqual({
       organization: 'round-trip',
-      usedBytes: sample.length,
+      usedBytes,
       quotaBytes: null,
       remainingBytes: null,
     });

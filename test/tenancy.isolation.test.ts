@@ -68,8 +68,14 @@ describe('HTTP isolation', () => {
     const listed = await json(await t.request('/v1/files', a.key));
     expect(listed.files.map((f: { fileId: string }) => f.fileId)).toEqual([a.fileId]);
     const usage = await json(await t.request('/v1/usage', a.key));
+    // Usage is what A's own file stores (original, chunks, metric and rejected rows), nothing of B's.
+    const { rows } = await t.env.admin.query<{ charged: string }>(
+      'SELECT charged_bytes AS charged FROM storage_meta.files WHERE id = $1',
+      [a.fileId],
+    );
     const own = await json(await t.request(`/v1/files/${a.fileId}`, a.key));
-    expect(usage.usedBytes).toBe(own.bytes);
+    expect(Number(rows[0]!.charged)).toBeGreaterThan(own.bytes);
+    expect(usage.usedBytes).toBe(Number(rows[0]!.charged));
   });
 });
 

@@ -70,4 +70,4 @@ export {
   withTenant,
   withTransaction,
 } from './tenant-context.js';
-export { reserveStorage, type StorageUsage, storageUsage } from './usage.js';
+export { chargeStorage, reserveStorage, type StorageUsage, storageUsage } from './usage.js';

@@ -14,6 +14,7 @@ export { exportOriginal } from './export-original.js';
 export { fileDetail, fileSummary } from './file-json.js';
 export { authorizeImport, type ImportPolicy, parseImportUrl } from './import-url.js';
 export { ingest } from './ingest.js';
+export { type PeriodicRecovery, recoverPeriodically } from './recover-periodically.js';
 export { type RestoreResult, restoreFile } from './restore-file.js';
 export { isS3Url, openS3Source, parseS3Url, type S3Location } from './s3-source.js';
 export { safeFilename } from './safe-filename.js';
@@ -27,4 +28,4 @@ export type {
   IngestSource,
   Progress,
 } from './types.js';
-export { uploadByteLimit } from './upload-limit.js';
+export { type UploadByteLimit, uploadByteLimit } from './upload-limit.js';

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import {
   ChunkWriter,
+  chargeStorage,
   claimFile,
   deleteFileRow,
   ensureAudit,
@@ -28,6 +29,7 @@ import type { ClaimedAttempt, IngestAttempt, OriginalUpload } from './ingest-att
 import { PhaseTimer } from './phase-timer.js';
 import { type ProcessedChunks, processChunks } from './process-chunks.js';
 import { receiveUpload } from './receive-upload.js';
+import { metricRowsBytes, rejectedRowsBytes } from './stored-bytes.js';
 import type { IngestOptions, IngestResult, IngestServices, IngestSource } from './types.js';
 import { validateIngestOptions } from './validate-options.js';
 
@@ -198,11 +200,15 @@ async function runTransaction(attempt: ClaimedAttempt, client: pg.PoolClient): P
   timer.mark('begin');
   const processed = await inTenantTransactionUncoerced(client, organization.id, async () => {
     const processed = await writeChunks(attempt, client);
-    await timer.phase('metrics', () => recordReadyFile(attempt, client, processed));
+    const rowBytes = await timer.phase('metrics', () => recordReadyFile(attempt, client, processed));
     // The file is ready only once its original is durable.
     await timer.phase('original', () => attempt.original.done);
     if (options.signal?.aborted)
       throw new IngestError('CANCELLED', `ingest of ${upload.filename} was cancelled`);
+    // Last before commit: the quota check holds the organization's lock until then.
+    await timer.phase('quota', () =>
+      chargeStorage(client, organization.id, file.id, upload.bytes + processed.storedBytes + rowBytes),
+    );
     return processed;
   });
   timer.mark('commit');
@@ -233,12 +239,15 @@ async function writeChunks(attempt: ClaimedAttempt, client: pg.PoolClient): Prom
   }
 }
 
-/** Rejected rows, metric rows, the file's ready state and the activity-log entry of a processed file. */
+/**
+ * Rejected rows, metric rows, the file's ready state and the activity-log entry of a processed file.
+ * Returns the estimated bytes of the rejected and metric rows written (stored-bytes.ts), for the quota.
+ */
 async function recordReadyFile(
   attempt: ClaimedAttempt,
   client: pg.PoolClient,
   processed: ProcessedChunks,
-): Promise<void> {
+): Promise<number> {
   const { organization, options, upload, file, timer } = attempt;
   const { header, dialect } = processed.source;
   const summaries = await summarizeInSteps(processed.stats, header.names);
@@ -288,6 +297,7 @@ async function recordReadyFile(
       rejectedRows: processed.rejectedCount,
     }),
   );
+  return metricRowsBytes(rows) + rejectedRowsBytes(processed.rejected);
 }
 
 /**

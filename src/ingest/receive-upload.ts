@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -6,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { IngestError, isIngestError } from '../errors.js';
 import { createHashMeter, type HashMeter } from '../hash-meter.js';
 import { MiB } from '../limits.js';
+import { spoolFileName } from './spool-file.js';
 import type { IngestOptions, IngestSource } from './types.js';
 
 /** An upload whose bytes are on local disk, hashed. */
@@ -71,7 +71,8 @@ export async function receiveUpload(
     throw new IngestError(limit.code, limit.message, { file: filename, bytes: source.declaredBytes });
   }
   await mkdir(spoolDir, { recursive: true });
-  const path = join(spoolDir, `${randomUUID()}.upload`);
+  // Named after this process, so a sweep can tell it from an orphan (spool-file.ts).
+  const path = join(spoolDir, spoolFileName());
   const cleanup = () => rm(path, { force: true });
   const meter = hashingMeter(source.declaredBytes, options, 'receiving');
   // Created before the pipeline runs: a write stream opens its file asynchronously, so an upload refused

@@ -6,6 +6,7 @@ import { type Logger, logger as rootLogger } from '../logger.js';
 import { createObjectStore } from '../storage/index.js';
 import { type ChunkPool, createChunkPool, defaultThreads } from '../workers/index.js';
 import { recoverAbandonedFiles } from './recover-abandoned.js';
+import { sweepOrphanedSpoolFiles } from './recover-spool.js';
 import { abortAbandonedUploads } from './recover-uploads.js';
 import type { IngestServices } from './types.js';
 
@@ -20,7 +21,8 @@ export interface Services extends IngestServices {
 /**
  * Opens everything an ingest process needs: the database (embedded unless DATABASE_URL is set) with
  * migrations applied, the object store, and a worker pool started on first use. Also removes files
- * abandoned by dead processes and aborts the multipart uploads they left behind.
+ * abandoned by dead processes, aborts the multipart uploads they left behind, and deletes the spool
+ * files of dead processes on this host (`ingest serve` repeats this every INGEST_RECOVERY_INTERVAL).
  */
 export async function openServices(
   config: Config,
@@ -41,6 +43,9 @@ export async function openServices(
     // Best effort: a store that cannot list unfinished uploads must not stop the process from starting.
     await abortAbandonedUploads(pool, store, log).catch((err) =>
       log.warn({ err }, 'could not look for abandoned multipart uploads'),
+    );
+    await sweepOrphanedSpoolFiles(config.spoolDir, log).catch((err) =>
+      log.warn({ err }, 'could not look for spool files left by dead processes'),
     );
     const workers = lazyChunkPool(options.threads ?? defaultThreads());
     let closed = false;

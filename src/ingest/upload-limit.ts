@@ -4,6 +4,12 @@ import { IngestError } from '../errors.js';
 import { formatBytes } from '../units.js';
 import type { IngestOptions } from './types.js';
 
+/** An upload's byte limit, with the quota left it was worked out from. */
+export type UploadByteLimit = NonNullable<IngestOptions['byteLimit']> & {
+  /** Bytes of the organization's quota left at the upload's start; null without a quota. */
+  quotaLeftBytes: number | null;
+};
+
 /**
  * The byte limit one upload into an organization streams under: the maximum upload size, or what is left
  * of the organization's storage quota when that is less, as of the upload's start. Enforced while the bytes
@@ -15,13 +21,15 @@ export async function uploadByteLimit(
   pool: pg.Pool,
   organizationId: string,
   maxUploadBytes: number,
-): Promise<NonNullable<IngestOptions['byteLimit']>> {
+): Promise<UploadByteLimit> {
   const usage = await withTenant(pool, organizationId, (db) => storageUsage(db, organizationId));
   if (!usage) throw new IngestError('ORG_NOT_FOUND', `organization ${organizationId} no longer exists`);
   const remaining = usage.quotaBytes === null ? Number.POSITIVE_INFINITY : usage.quotaBytes - usage.usedBytes;
+  const quotaLeftBytes = usage.quotaBytes === null ? null : Math.max(0, remaining);
   if (remaining < maxUploadBytes) {
     const left = Math.max(0, remaining);
     return {
+      quotaLeftBytes,
       bytes: left,
       code: 'QUOTA_EXCEEDED',
       message:
@@ -30,6 +38,7 @@ export async function uploadByteLimit(
     };
   }
   return {
+    quotaLeftBytes,
     bytes: maxUploadBytes,
     code: 'UPLOAD_TOO_LARGE',
     message: `the upload is larger than the maximum upload size of ${formatBytes(maxUploadBytes)}`,

@@ -9,6 +9,7 @@ import {
   ReadCache,
   UnknownKeyCache,
 } from '../cache-coherence/index.js';
+import type { UploadAdmissionConfig } from '../config.js';
 import type { IngestServices } from '../ingest/index.js';
 import { LIMITS } from '../limits.js';
 import type { Logger } from '../logger.js';
@@ -34,11 +35,13 @@ export interface AppOptions {
   readCacheBytes?: number;
   /** Failed authentications per minute from one client address (INGEST_AUTH_FAILURES_PER_MINUTE); 0: off. */
   authFailuresPerMinute?: number;
+  /** Caps and timers for upload bodies (see InFlightUploads and watchBody). */
+  uploadAdmission: UploadAdmissionConfig;
 }
 
 /** The HTTP API on the given services; not listening yet. */
 export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: InFlightUploads } {
-  const uploads = new InFlightUploads();
+  const uploads = new InFlightUploads(options.uploadAdmission);
   const app = Fastify({
     loggerInstance: options.log.child({ stage: 'http' }) as FastifyBaseLogger,
     // Uploads stream through a pass-through parser, which body limits do not apply to: the pipeline's

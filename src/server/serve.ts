@@ -1,6 +1,8 @@
 import { ChangeFeed } from '../cache-coherence/index.js';
+import { defaultUploadAdmission, type UploadAdmissionConfig } from '../config.js';
 import { notify } from '../db/index.js';
-import type { IngestServices } from '../ingest/index.js';
+import { type IngestServices, recoverPeriodically } from '../ingest/index.js';
+import { LIMITS } from '../limits.js';
 import type { Logger } from '../logger.js';
 import { createAdmission } from './admission.js';
 import { buildApp } from './app.js';
@@ -39,6 +41,10 @@ export interface ServerOptions {
   readCacheBytes?: number;
   /** Failed authentications per minute from one client address (INGEST_AUTH_FAILURES_PER_MINUTE); 0: off. */
   authFailuresPerMinute?: number;
+  /** Caps and timers for upload bodies (INGEST_MAX_UPLOADS_PER_ORG, ...); defaults for what is not given. */
+  uploadAdmission?: Partial<UploadAdmissionConfig>;
+  /** How often to recover what dead processes left (INGEST_RECOVERY_INTERVAL), in ms; 0: never. */
+  recoveryIntervalMs?: number;
 }
 
 export interface RunningServer {
@@ -65,6 +71,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { app, uploads } = buildApp({
     services,
     maxUploadBytes: options.maxUploadBytes,
+    uploadAdmission: { ...defaultUploadAdmission(options.maxUploadBytes), ...options.uploadAdmission },
     ...(options.imports && { imports: options.imports }),
     log: options.log,
     changes,
@@ -80,6 +87,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await changes.close();
     throw err;
   }
+  // Start-up recovery ran when the services opened; this repeats it while the server runs, so rows a
+  // crashed sibling left `processing` stop holding their organization's quota without a restart.
+  const recoveryIntervalMs = options.recoveryIntervalMs ?? LIMITS.recoveryIntervalMs.default;
+  const recovery =
+    recoveryIntervalMs > 0 ? recoverPeriodically(services, recoveryIntervalMs, options.log) : undefined;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -108,6 +120,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           await closed;
         } finally {
           for (const t of timers) clearTimeout(t);
+          await recovery?.stop();
           await changes.close();
         }
         log.info('stopped');

@@ -1,7 +1,8 @@
-import { finished, PassThrough, Readable } from 'node:stream';
+import { finished, PassThrough, pipeline, Readable, Transform } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { IngestError } from '../errors.js';
 import { type IngestOptions, type IngestSource, safeFilename } from '../ingest/index.js';
+import type { InFlightUpload } from './in-flight-uploads.js';
 
 /** Content types whose body is the CSV itself (registered with a pass-through parser in app.ts). */
 export const RAW_CONTENT_TYPES = ['text/csv', 'application/octet-stream'];
@@ -19,18 +20,22 @@ export async function uploadSource(
   request: FastifyRequest,
   filename: string | undefined,
   byteLimit: NonNullable<IngestOptions['byteLimit']>,
+  signal: AbortSignal,
 ): Promise<IngestSource> {
   if (request.isMultipart()) {
-    const part = await request
-      .file({
-        // The pipeline's byte limit decides (with its own code: UPLOAD_TOO_LARGE or QUOTA_EXCEEDED); busboy
-        // only stops reading one byte past it, which that limit has refused by then.
-        limits: { files: 1, fileSize: byteLimit.bytes + 1, fields: 20, fieldSize: 1024, parts: 21 },
-        throwFileSizeLimit: false,
-      })
-      .catch((err: unknown) => {
-        throw malformedMultipart(err);
-      });
+    const part = await untilAborted(
+      request
+        .file({
+          // The pipeline's byte limit decides (with its own code: UPLOAD_TOO_LARGE or QUOTA_EXCEEDED); busboy
+          // only stops reading one byte past it, which that limit has refused by then.
+          limits: { files: 1, fileSize: byteLimit.bytes + 1, fields: 20, fieldSize: 1024, parts: 21 },
+          throwFileSizeLimit: false,
+        })
+        .catch((err: unknown) => {
+          throw malformedMultipart(err);
+        }),
+      signal,
+    );
     if (part?.fieldname !== 'file') {
       part?.file.resume();
       throw new IngestError('INVALID_OPTION', 'the multipart body must start with a "file" field', {
@@ -90,6 +95,57 @@ function malformedMultipart(err: unknown): Error {
     { option: 'file' },
     { cause: err },
   );
+}
+
+/**
+ * The source with its bytes held against the upload's organization budgets as they arrive (quota left
+ * and spool, see InFlightUpload): the declared length at once, before a byte is read, then the running
+ * total. Past a budget the stream fails with that budget's code, which the pipeline reports as it is.
+ * Used for every upload the server spools, request bodies and imported objects alike.
+ */
+export function heldSource(source: IngestSource, upload: InFlightUpload): IngestSource {
+  if (source.kind !== 'stream') return source;
+  if (source.declaredBytes !== undefined) upload.holdBytes(source.declaredBytes);
+  let total = 0;
+  const held = new Transform({
+    highWaterMark: 1024 * 1024,
+    transform(chunk: Buffer, _encoding, callback) {
+      total += chunk.length;
+      try {
+        upload.holdBytes(total);
+      } catch (err) {
+        callback(err as Error);
+        return;
+      }
+      callback(null, chunk);
+    },
+    flush(callback) {
+      upload.received();
+      callback();
+    },
+  });
+  // Either side failing destroys the other: a refused budget stops the source (an S3 body is closed).
+  pipeline(source.stream, held, () => undefined);
+  return { ...source, stream: held };
+}
+
+/** `promise`, or the signal's reason once it aborts first (a multipart preamble that never ends). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 /** After an error response: read and drop the rest of the body, and close the connection once sent. */

@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { createApiKey, SCOPES, type Scope } from '../../src/api-keys/index.js';
+import type { UploadAdmissionConfig } from '../../src/config.js';
 import type { Organization } from '../../src/db/index.js';
 import { logger } from '../../src/logger.js';
 import type { ImportSettings } from '../../src/server/context.js';
@@ -29,6 +30,12 @@ export interface TestServer {
 
 export const NO_TRACES = { ...NO_STORED_TRACES, spool: 0 };
 
+/**
+ * Caps on uploads in flight for test servers: tests that are not about them send tens of uploads of one
+ * key at once (server.concurrent-uploads sends 20). Tests of the caps pass their own.
+ */
+const TEST_UPLOAD_CAPS = { maxUploadsPerOrg: 64, maxUploadsPerKey: 64 };
+
 /** A real server on 127.0.0.1 (any free port) over a test environment of its own. */
 export async function startTestServer(
   options: {
@@ -36,6 +43,8 @@ export async function startTestServer(
     imports?: ImportSettings;
     /** Where originals go instead of the environment's local folder (e.g. a bucket on s3rver). */
     store?: ObjectStore;
+    uploadAdmission?: Partial<UploadAdmissionConfig>;
+    recoveryIntervalMs?: number;
   } = {},
 ): Promise<TestServer> {
   const env = await createTestEnvironment();
@@ -44,6 +53,8 @@ export async function startTestServer(
     services: env.services,
     maxUploadBytes: options.maxUploadBytes ?? 64 * 1024 * 1024,
     ...(options.imports && { imports: options.imports }),
+    uploadAdmission: { ...TEST_UPLOAD_CAPS, ...options.uploadAdmission },
+    ...(options.recoveryIntervalMs !== undefined && { recoveryIntervalMs: options.recoveryIntervalMs }),
     host: '127.0.0.1',
     port: 0,
     log: logger,

@@ -2,9 +2,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { IngestError, isIngestError } from '../../errors.js';
 import { type IngestOptions, type IngestSource, ingest, uploadByteLimit } from '../../ingest/index.js';
+import { watchBody } from '../body-watchdog.js';
 import { type Api, guard, principalOf, type RouteContext } from '../context.js';
 import { choiceOption, integerOption, textOption } from '../option-schemas.js';
-import { discardRest, uploadSource } from '../upload-source.js';
+import { discardRest, heldSource, uploadSource } from '../upload-source.js';
 
 /**
  * `POST /v1/files` (files:write): the body streams into ingest(). 201 with the IngestResult (the CLI's
@@ -16,8 +17,8 @@ export function uploadRoutes(app: Api, ctx: RouteContext): void {
     '/v1/files',
     { schema: { querystring: uploadQuery }, onRequest: guard(ctx, 'files:write') },
     async (request, reply) =>
-      runUpload(ctx, request, reply, request.query, async (byteLimit, options) =>
-        uploadSource(request, options.filename, byteLimit),
+      runUpload(ctx, request, reply, request.query, async (byteLimit, options, signal) =>
+        uploadSource(request, options.filename, byteLimit, signal),
       ),
   );
 }
@@ -39,10 +40,12 @@ export interface UploadParams {
 }
 
 /**
- * Runs one upload into ingest() with the query its route schema validated: works out the byte limit
- * (maximum upload size or quota left), opens the source, ingests under the request's cancellation, and
- * answers 201, or 200 for a duplicate. Shared by `POST /v1/files` (the body) and `POST /v1/files/import`
- * (an object in a bucket).
+ * Runs one upload into ingest() with the query its route schema validated: admits it (uploads in flight
+ * per organization and key), works out the byte limit (maximum upload size or quota left), opens the
+ * source with its bytes held against the organization's quota and spool budget, ingests under the
+ * request's cancellation (a body that stalls or trickles is cut with UPLOAD_TOO_SLOW), and answers 201,
+ * or 200 for a duplicate. Shared by `POST /v1/files` (the body) and `POST /v1/files/import` (an object
+ * in a bucket).
  */
 export async function runUpload(
   ctx: RouteContext,
@@ -62,10 +65,13 @@ export async function runUpload(
     onError: query.on_error,
     maxErrors: query.max_errors,
   };
-  const controller = ctx.uploads.begin(reply);
+  const upload = ctx.uploads.begin(reply, principal);
+  const { controller } = upload;
+  const stopWatching = watchBody(request, ctx.uploads.limits, (tooSlow) => controller.abort(tooSlow));
   try {
     const byteLimit = await uploadByteLimit(ctx.services.pool, principal.organizationId, ctx.maxUploadBytes);
-    const source = await openSource(byteLimit, params, controller.signal);
+    upload.setQuotaLeft(byteLimit.quotaLeftBytes);
+    const source = heldSource(await openSource(byteLimit, params, controller.signal), upload);
     const result = await ingest(ctx.services, source, {
       organization: { id: principal.organizationId, slug: principal.organizationSlug },
       ...(params.audit !== undefined && { audit: params.audit }),
@@ -81,10 +87,21 @@ export async function runUpload(
       reply.header('connection', 'close');
       discardRest(request);
     }
+    // The pipeline reports an abort as CANCELLED; the server's own reasons (shutting down, a body too
+    // slow) are what the client is told.
     const reason: unknown = controller.signal.reason;
-    if (controller.signal.aborted && isIngestError(reason) && reason.code === 'SHUTTING_DOWN') throw reason;
+    if (controller.signal.aborted && isIngestError(reason) && reason.code !== 'CANCELLED') {
+      if (reason.code === 'UPLOAD_TOO_SLOW') closeAfterResponse(request, reply);
+      throw reason;
+    }
     throw err instanceof Error ? err : new IngestError('INTERNAL', String(err));
   } finally {
-    ctx.uploads.end(controller);
+    stopWatching();
+    ctx.uploads.end(upload);
   }
+}
+
+/** A client too slow to send its body is not waited on to read the rest: the socket goes once answered. */
+function closeAfterResponse(request: FastifyRequest, reply: FastifyReply): void {
+  reply.raw.once('finish', () => request.raw.socket.destroy());
 }
