@@ -156,7 +156,17 @@ Environment (besides DATABASE_URL and the rest of the CLI's):
   INGEST_LOG_LEVEL         log level of the JSON lines on stderr, one per request (default info)
   INGEST_MAX_UPLOAD_BYTES  largest upload accepted (default 10GB)
   INGEST_READ_CACHE_SIZE   memory for cached metrics and listing answers (default 256MB; 0: off)
-  INGEST_S3_IMPORT_BUCKETS buckets POST /v1/files/import may read, comma-separated (default: none)`,
+  INGEST_S3_IMPORT_BUCKETS buckets POST /v1/files/import may read, comma-separated; each organization
+                           imports only keys under <its slug>/ (default: none)
+  INGEST_AUTH_FAILURES_PER_MINUTE  failed authentications per client address before 429 (default 30; 0: off)
+  INGEST_MAX_UPLOADS_PER_ORG       uploads in flight per organization on this process (default 16)
+  INGEST_MAX_UPLOADS_PER_KEY       uploads in flight per API key on this process (default 8)
+  INGEST_SPOOL_BYTES_PER_ORG       spool bytes per organization on this process (default 2x max upload)
+  INGEST_BODY_IDLE_TIMEOUT         an upload body idle this long is cut with 408 (default 30s)
+  INGEST_MIN_UPLOAD_RATE           an upload body slower than this is cut with 408 (default 1KB/s)
+  INGEST_RECOVERY_INTERVAL         how often to recover what dead processes left (default 60s)
+  INGEST_MAX_COLUMNS, INGEST_MAX_HEADER_BYTES, INGEST_MAX_METRIC_ROWS, INGEST_MAX_INFLATED_BYTES,
+  INGEST_MAX_INFLATION_RATIO, INGEST_INFLATION_RATIO_FLOOR: what one file may cost (README, Configuration)`,
     )
     .action(async (options: { port: number; host: string; grace: number }) => {
       await serveCommand(options, signal);
