@@ -29,4 +29,12 @@ export const LIMITS = {
   rejectedRawChars: 4 * KiB,
   /** Rejected rows recorded per file, even when --max-errors allows more to be skipped. */
   maxRecordedRejections: 10_000,
+  /**
+   * Rows per page of `GET /v1/files/:id/rows` and `ingest rows`. The default fills a screen; the maximum
+   * keeps a JSON page to a few MiB for typical widths (10,000 rows x ~200 bytes), while a page is still
+   * at most a few chunks to decompress at the 1 MiB default chunk size.
+   */
+  rowsPage: { default: 100, min: 1, max: 10_000 },
+  /** Parquet row group size: large enough for columnar compression, small enough to buffer (64k rows). */
+  parquetRowGroupRows: 65_536,
 } as const;

@@ -15,15 +15,19 @@ const PAGE = 8;
  * archive object (see archive-file.ts). Every reader of chunk payloads goes through here, so archived
  * files read transparently. When the file is archived or restored while it is being read (its chunks
  * move between PostgreSQL and the store), reading continues from the new place at the next chunk.
- * An archive is checked against its recorded SHA-256 once read to the end.
+ * An archive is checked against its recorded SHA-256 once read to the end. `fromIndex` starts at that
+ * chunk (a page of rows needs only the chunks that hold it).
  */
 export async function* readFileChunks(
   pool: pg.Pool,
   store: ObjectStore,
   file: FileRecord,
+  options: { fromIndex?: number } = {},
 ): AsyncGenerator<StoredChunk> {
   const total = file.chunkCount ?? 0;
-  let next = 0;
+  // From PostgreSQL, reading starts at the chunk asked for; an archive is a stream, read from its start,
+  // whose frames before it are skipped undecompressed.
+  let next = options.fromIndex ?? 0;
   let current = file;
   // Each move between the two places is one retry; two of them in one read means something is wrong.
   for (let moves = 0; next < total; moves++) {
