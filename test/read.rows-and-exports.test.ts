@@ -57,6 +57,7 @@ async function keyFor(name: keyof typeof files): Promise<string> {
   return name === 'archived' ? (await t.key('reader-archive')).key : key;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 async function getJson(path: string, k: string): Promise<{ status: number; body: any }> {
   const res = await t.request(path, k);
   return { status: res.status, body: await res.json() };
