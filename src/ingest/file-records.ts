@@ -39,12 +39,14 @@ export async function* readRecordBatches(
   if (start >= end) return;
   // Chunk rows are in PostgreSQL unless the file is archived; a file archived since it was read is found
   // by readFileChunks, which then reads the archive from its start.
-  const fromIndex = file.archive
-    ? 0
-    : ((await withTenant(pool, file.organizationId, (db) =>
-        chunkIndexForRow(db, file.organizationId, file.id, start + 1),
-      )) ?? 0);
-  for await (const chunk of readFileChunks(pool, store, file, { fromIndex })) {
+  const bounds = file.archive
+    ? {}
+    : await withTenant(pool, file.organizationId, async (db) => {
+        const from = await chunkIndexForRow(db, file.organizationId, file.id, start + 1);
+        const to = await chunkIndexForRow(db, file.organizationId, file.id, end);
+        return { ...(from !== null && { fromIndex: from }), ...(to !== null && { toIndex: to }) };
+      });
+  for await (const chunk of readFileChunks(pool, store, file, bounds)) {
     const chunkStart = chunk.firstRow - 1;
     if (chunkStart + chunk.rowCount <= start) continue;
     if (chunkStart >= end) return;
