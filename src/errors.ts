@@ -51,6 +51,15 @@ export const ERROR_CODES = {
   FILE_NOT_FOUND: { status: 404, summary: 'No file with that id exists in this organization.' },
   ORG_NOT_FOUND: { status: 404, summary: 'No organization with that slug exists.' },
   ORG_EXISTS: { status: 409, summary: 'An organization with that slug already exists.' },
+  TABLE_EXISTS: {
+    status: 409,
+    summary: 'The table to materialize into already exists (use --replace or --append).',
+  },
+  TYPE_MISMATCH: {
+    status: 400,
+    summary:
+      'A value does not fit the type of the table column it is loaded into (--where-type-fails error).',
+  },
   KEY_NOT_FOUND: { status: 404, summary: 'No API key with that id exists.' },
   UNAUTHORIZED: { status: 401, summary: 'The API key is missing, malformed, unknown or revoked.' },
   FORBIDDEN: {

@@ -109,6 +109,14 @@ export const LIMITS = {
    * its organization's quota until then. One minute costs one indexed query a minute.
    */
   recoveryIntervalMs: { default: 60_000, min: 1_000, max: 86_400_000 },
+  /**
+   * Rows per page of `GET /v1/files/:id/rows` and `ingest rows`. The default fills a screen; the maximum
+   * keeps a JSON page to a few MiB for typical widths (10,000 rows x ~200 bytes), while a page is still
+   * at most a few chunks to decompress at the 1 MiB default chunk size.
+   */
+  rowsPage: { default: 100, min: 1, max: 10_000 },
+  /** Parquet row group size: large enough for columnar compression, small enough to buffer (64k rows). */
+  parquetRowGroupRows: 65_536,
 } as const;
 
 /**

@@ -9,6 +9,7 @@ import { ingestFilesCommand } from './commands/ingest-files.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { filesCommand } from './commands/list-files.js';
 import { registerOrganizationCommands } from './commands/organizations.js';
+import { registerReadCommands } from './commands/read-data.js';
 import { serveCommand } from './commands/serve.js';
 import { metricsCommand } from './commands/show-metrics.js';
 import { parseIntegerOption, parseSizeOption } from './option-parsers.js';
@@ -74,6 +75,9 @@ Examples:
   ingest big.csv --org acme --on-error skip --max-errors 100
   ingest files --org acme                    list the organization's files
   ingest export <fileId> -o copy.csv         rebuild a file (byte-identical for UTF-8 input)
+  ingest rows <fileId> --offset 1000         a page of rows (--json, --csv)
+  ingest export <fileId> --format parquet -o data.parquet
+  ingest materialize <fileId> --table sales.orders   a typed table for SQL
   ingest s3://bucket/data.csv --org acme     ingest an object from a bucket
   ingest archive --org acme --older-than 90d move old files' chunks to the object store
   ingest key create --org acme --scopes files:read,files:write
@@ -117,6 +121,18 @@ Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL, INGEST_S3_BUCKET (see 
     )
     .option('--normalize', 'write the parsed records as RFC 4180 CSV (comma, " quoting, header first, UTF-8)')
     .option('--original', 'write the stored original bytes as uploaded (from the object store)')
+    .addOption(
+      new Option('--format <format>', 'csv, or parquet: typed columns from the inferred types')
+        .choices(['csv', 'parquet'])
+        .default('csv'),
+    )
+    .option(
+      '--offset <n>',
+      'start at this row (0-based), as ingest rows does; the output is normalized CSV or Parquet',
+      parseIntegerOption(0, Number.MAX_SAFE_INTEGER),
+    )
+    .option('--limit <n>', 'at most n rows', parseIntegerOption(0, Number.MAX_SAFE_INTEGER))
+    .option('--columns <a,b>', 'only these columns, in this order')
     .action(async (fileId: string, options) => exportCommand(fileId, options));
 
   program
@@ -135,6 +151,7 @@ Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL, INGEST_S3_BUCKET (see 
     .action(async (fileId: string, options) => metricsCommand(fileId, options));
 
   registerOrganizationCommands(program);
+  registerReadCommands(program);
   registerLifecycleCommands(program);
   registerKeyCommands(program);
 

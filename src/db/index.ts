@@ -13,7 +13,7 @@ export {
 export { clearArchive, listArchivableFiles, replaceChunksWithArchive } from './archives.js';
 export { ensureAudit } from './audits.js';
 export { type ChunkRow, ChunkWriter } from './chunk-writer.js';
-export { readChunks, type StoredChunk } from './chunks.js';
+export { chunkIndexForRow, readChunks, type StoredChunk } from './chunks.js';
 export { lockFile, tryLockFile, tryWithFileLock, unlockFile, withFileLock } from './file-lock.js';
 export {
   type ClaimedFile,
@@ -32,6 +32,20 @@ export {
   listFilesPage,
   markFileReady,
 } from './files.js';
+export {
+  alterColumnsToText,
+  copyCsvInto,
+  createTable,
+  dropTable,
+  enterMaterializeSession,
+  INGEST_SCHEMAS,
+  rollbackToSavepoint,
+  SQL_TYPE_OF,
+  savepoint,
+  type TableName,
+  type TargetColumn,
+  tableColumns,
+} from './materialized-tables.js';
 export { insertMetricRows, listFileMetrics, listReadyFileMetrics } from './metrics-rows.js';
 export { migrate } from './migrate.js';
 export { notify, ping } from './notifications.js';
@@ -60,7 +74,12 @@ export {
   listProcessingFiles,
   type ProcessingFile,
 } from './recovery.js';
-export { insertRejectedRows, listRejectedRows, type RejectedRowRecord } from './rejected-rows.js';
+export {
+  insertRejectedRows,
+  listRejectedRows,
+  listRejectedRowsPage,
+  type RejectedRowRecord,
+} from './rejected-rows.js';
 export {
   enterTenant,
   inTenantTransaction,

@@ -43,3 +43,30 @@ export async function listRejectedRows(
   );
   return rows.map((r) => ({ line: Number(r.line), code: r.code, reason: r.reason, raw: r.raw }));
 }
+
+/** A page of a file's recorded rejected rows in line order, and how many are recorded in all. */
+export async function listRejectedRowsPage(
+  db: Queryable,
+  organizationId: string,
+  fileId: string,
+  page: { offset: number; limit: number },
+): Promise<{ rows: RejectedRowRecord[]; total: number }> {
+  const { rows } = await db.query<{ line: string; code: string; reason: string; raw: string; total: string }>(
+    `SELECT line, code, reason, raw, count(*) OVER () AS total FROM storage_meta.rejected_rows
+     WHERE organization_id = $1 AND file_id = $2 ORDER BY line OFFSET $3 LIMIT $4`,
+    [organizationId, fileId, page.offset, page.limit],
+  );
+  let total = Number(rows[0]?.total ?? 0);
+  if (rows.length === 0 && page.offset > 0) {
+    // OFFSET past the end leaves no row to carry the count.
+    const counted = await db.query<{ n: string }>(
+      'SELECT count(*) AS n FROM storage_meta.rejected_rows WHERE organization_id = $1 AND file_id = $2',
+      [organizationId, fileId],
+    );
+    total = Number(counted.rows[0]?.n ?? 0);
+  }
+  return {
+    rows: rows.map((r) => ({ line: Number(r.line), code: r.code, reason: r.reason, raw: r.raw })),
+    total,
+  };
+}

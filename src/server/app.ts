@@ -18,7 +18,14 @@ import type { Principal } from './authenticate.js';
 import { type ImportSettings, principalFields, type RouteContext } from './context.js';
 import { errorBody, toIngestError } from './error-response.js';
 import { InFlightUploads } from './in-flight-uploads.js';
-import { fileRoutes, healthRoutes, importRoutes, uploadRoutes, usageRoutes } from './routes/index.js';
+import {
+  fileRoutes,
+  healthRoutes,
+  importRoutes,
+  rowRoutes,
+  uploadRoutes,
+  usageRoutes,
+} from './routes/index.js';
 import { schemaError } from './schema-error.js';
 import { discardRest, RAW_CONTENT_TYPES } from './upload-source.js';
 
@@ -142,6 +149,7 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     uploadRoutes(api, ctx);
     importRoutes(api, ctx);
     fileRoutes(api, ctx);
+    rowRoutes(api, ctx);
     usageRoutes(api, ctx);
   });
   return { app, uploads };

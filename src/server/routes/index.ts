@@ -1,5 +1,6 @@
 export { fileRoutes } from './files.js';
 export { healthRoutes } from './health.js';
 export { importRoutes } from './import.js';
+export { rowRoutes } from './rows.js';
 export { uploadRoutes } from './upload.js';
 export { usageRoutes } from './usage.js';
