@@ -18,7 +18,15 @@ import type { Principal } from './authenticate.js';
 import { type ImportSettings, principalFields, type RouteContext } from './context.js';
 import { errorBody, toIngestError } from './error-response.js';
 import { InFlightUploads } from './in-flight-uploads.js';
-import { fileRoutes, healthRoutes, importRoutes, uploadRoutes, usageRoutes } from './routes/index.js';
+import {
+  fileRoutes,
+  healthRoutes,
+  importRoutes,
+  jobRoutes,
+  type ServerJobs,
+  uploadRoutes,
+  usageRoutes,
+} from './routes/index.js';
 import { schemaError } from './schema-error.js';
 import { discardRest, RAW_CONTENT_TYPES } from './upload-source.js';
 
@@ -37,6 +45,8 @@ export interface AppOptions {
   authFailuresPerMinute?: number;
   /** Caps and timers for upload bodies (see InFlightUploads and watchBody). */
   uploadAdmission: UploadAdmissionConfig;
+  /** The job queue (async uploads, GET /v1/jobs/:id); without it uploads run in their request. */
+  jobs?: ServerJobs;
 }
 
 /** The HTTP API on the given services; not listening yet. */
@@ -79,6 +89,7 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     ),
     rateLimiter: new RateLimiter(options.services.pool, options.changes),
     readCache: new ReadCache(options.changes, options.readCacheBytes),
+    ...(options.jobs && { jobs: options.jobs }),
   };
   options.changes.subscribe(ctx.authCache);
   options.changes.subscribe(ctx.unknownKeys);
@@ -143,6 +154,7 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     importRoutes(api, ctx);
     fileRoutes(api, ctx);
     usageRoutes(api, ctx);
+    jobRoutes(api, ctx);
   });
   return { app, uploads };
 }
