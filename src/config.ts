@@ -62,6 +62,12 @@ export interface Config {
   uploadAdmission: UploadAdmissionConfig;
   /** How often `ingest serve` recovers what dead processes left (INGEST_RECOVERY_INTERVAL), in ms. */
   recoveryIntervalMs: number;
+  /** A job worker's heartbeat deadline (INGEST_JOB_HEARTBEAT), in ms. */
+  jobHeartbeatMs: number;
+  /** Uploads above this many bytes run as jobs (INGEST_ASYNC_THRESHOLD). */
+  asyncThresholdBytes: number;
+  /** Months of activity-log partitions kept (INGEST_ACTIVITY_RETENTION). */
+  activityRetentionMonths: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -90,6 +96,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       minUploadBytesPerSecond: envRate(env, 'INGEST_MIN_UPLOAD_RATE', LIMITS.minUploadBytesPerSecond),
     },
     recoveryIntervalMs: envDuration(env, 'INGEST_RECOVERY_INTERVAL', LIMITS.recoveryIntervalMs),
+    jobHeartbeatMs: envDuration(env, 'INGEST_JOB_HEARTBEAT', LIMITS.jobHeartbeatMs),
+    asyncThresholdBytes: env.INGEST_ASYNC_THRESHOLD
+      ? parseEnvSize('INGEST_ASYNC_THRESHOLD', env.INGEST_ASYNC_THRESHOLD)
+      : LIMITS.asyncThresholdBytes.default,
+    activityRetentionMonths: envInteger(env, 'INGEST_ACTIVITY_RETENTION', LIMITS.activityRetentionMonths),
   };
   for (const bucket of config.importBuckets) {
     if (!isBucketName(bucket)) {

@@ -60,6 +60,12 @@ export const ERROR_CODES = {
     summary:
       'A value does not fit the type of the table column it is loaded into (--where-type-fails error).',
   },
+  JOB_NOT_FOUND: { status: 404, summary: 'No job with that id exists in this organization.' },
+  JOB_STATE_CONFLICT: {
+    status: 409,
+    summary:
+      'The job is not in a state that allows this: only a failed job is retried, only an unfinished one cancelled.',
+  },
   KEY_NOT_FOUND: { status: 404, summary: 'No API key with that id exists.' },
   UNAUTHORIZED: { status: 401, summary: 'The API key is missing, malformed, unknown or revoked.' },
   FORBIDDEN: {

@@ -117,6 +117,24 @@ export const LIMITS = {
   rowsPage: { default: 100, min: 1, max: 10_000 },
   /** Parquet row group size: large enough for columnar compression, small enough to buffer (64k rows). */
   parquetRowGroupRows: 65_536,
+  /**
+   * How long a job worker may go without a heartbeat before pg-boss hands its job to another worker
+   * (INGEST_JOB_HEARTBEAT). pg-boss refuses less than 10 s; 30 s leaves a busy event loop three refreshes
+   * (one every 15 s) before a live worker's job is taken from it, and a SIGKILLed worker's job waits at
+   * most about a minute (heartbeat plus one monitor pass, which runs at the same interval).
+   */
+  jobHeartbeatMs: { default: 30_000, min: 10_000, max: 3_600_000 },
+  /**
+   * Uploads larger than this are ingested by a job even without `?async=true` (INGEST_ASYNC_THRESHOLD):
+   * 256 MiB takes about a minute to ingest on two cores (bench "large file"), longer than proxies and
+   * clients commonly hold an idle response. 0 makes every upload asynchronous.
+   */
+  asyncThresholdBytes: { default: 256 * 1024 * 1024, min: 0, max: Number.MAX_SAFE_INTEGER },
+  /**
+   * Months of logs.activity_log partitions kept (INGEST_ACTIVITY_RETENTION); older partitions are dropped
+   * by the daily retention schedule. 13 covers a year plus the month the year-ago comparison starts in.
+   */
+  activityRetentionMonths: { default: 13, min: 1, max: 1200 },
 } as const;
 
 /**

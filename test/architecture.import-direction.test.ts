@@ -17,6 +17,9 @@ const LAYERS: readonly (readonly string[])[] = [
   ['workers'],
   ['cache-coherence'],
   ['ingest'],
+  // Background work on the job queue sits above the pipeline it runs (jobs -> ingest) and below the
+  // processes that start it (server, cli): ingest never knows whether a request or a job called it.
+  ['jobs'],
   ['server'],
   ['cli'],
 ];

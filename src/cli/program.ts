@@ -6,6 +6,7 @@ import { registerKeyCommands } from './commands/api-keys.js';
 import { dbStartCommand, dbStatusCommand, dbStopCommand, migrateCommand } from './commands/database.js';
 import { exportCommand } from './commands/export-file.js';
 import { ingestFilesCommand } from './commands/ingest-files.js';
+import { registerJobCommands } from './commands/jobs.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { filesCommand } from './commands/list-files.js';
 import { registerOrganizationCommands } from './commands/organizations.js';
@@ -166,6 +167,8 @@ Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL, INGEST_S3_BUCKET (see 
       parseIntegerOption(0, 3600),
       30,
     )
+    .option('--no-worker', 'do not run jobs in this process (API-only node; run `ingest worker` elsewhere)')
+    .option('--concurrency <n>', 'jobs the in-process worker runs at once', parseIntegerOption(1, 64), 2)
     .addHelpText(
       'after',
       `
@@ -182,13 +185,24 @@ Environment (besides DATABASE_URL and the rest of the CLI's):
   INGEST_BODY_IDLE_TIMEOUT         an upload body idle this long is cut with 408 (default 30s)
   INGEST_MIN_UPLOAD_RATE           an upload body slower than this is cut with 408 (default 1KB/s)
   INGEST_RECOVERY_INTERVAL         how often to recover what dead processes left (default 60s)
+  INGEST_ASYNC_THRESHOLD           uploads larger than this run as jobs: 202 + Location (default 256MB)
+  INGEST_JOB_HEARTBEAT             a worker silent this long loses its job to another (default 30s)
   INGEST_MAX_COLUMNS, INGEST_MAX_HEADER_BYTES, INGEST_MAX_METRIC_ROWS, INGEST_MAX_INFLATED_BYTES,
   INGEST_MAX_INFLATION_RATIO, INGEST_INFLATION_RATIO_FLOOR: what one file may cost (README, Configuration)`,
     )
-    .action(async (options: { port: number; host: string; grace: number }) => {
-      await serveCommand(options, signal);
-      setExitCode(EXIT.ok);
-    });
+    .action(
+      async (options: {
+        port: number;
+        host: string;
+        grace: number;
+        worker: boolean;
+        concurrency: number;
+      }) => {
+        await serveCommand(options, signal);
+        setExitCode(EXIT.ok);
+      },
+    );
+  registerJobCommands(program, signal, setExitCode);
 
   const db = program
     .command('db')

@@ -32,6 +32,20 @@ export {
   listFilesPage,
   markFileReady,
 } from './files.js';
+export { JOB_QUEUE_SCHEMA, migrateJobQueue } from './job-queue-schema.js';
+export {
+  getJob,
+  insertJob,
+  type JobRecord,
+  listJobs,
+  markJobCancelled,
+  markJobFailed,
+  markJobProgress,
+  markJobRunning,
+  markJobSucceeded,
+  type NewJob,
+  requeueJob,
+} from './jobs.js';
 export {
   alterColumnsToText,
   copyCsvInto,

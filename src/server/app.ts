@@ -22,7 +22,9 @@ import {
   fileRoutes,
   healthRoutes,
   importRoutes,
+  jobRoutes,
   rowRoutes,
+  type ServerJobs,
   uploadRoutes,
   usageRoutes,
 } from './routes/index.js';
@@ -44,6 +46,8 @@ export interface AppOptions {
   authFailuresPerMinute?: number;
   /** Caps and timers for upload bodies (see InFlightUploads and watchBody). */
   uploadAdmission: UploadAdmissionConfig;
+  /** The job queue (async uploads, GET /v1/jobs/:id); without it uploads run in their request. */
+  jobs?: ServerJobs;
 }
 
 /** The HTTP API on the given services; not listening yet. */
@@ -86,6 +90,7 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     ),
     rateLimiter: new RateLimiter(options.services.pool, options.changes),
     readCache: new ReadCache(options.changes, options.readCacheBytes),
+    ...(options.jobs && { jobs: options.jobs }),
   };
   options.changes.subscribe(ctx.authCache);
   options.changes.subscribe(ctx.unknownKeys);
@@ -151,6 +156,7 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     fileRoutes(api, ctx);
     rowRoutes(api, ctx);
     usageRoutes(api, ctx);
+    jobRoutes(api, ctx);
   });
   return { app, uploads };
 }

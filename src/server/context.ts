@@ -22,6 +22,7 @@ import {
   requireScope,
 } from './authenticate.js';
 import type { InFlightUploads } from './in-flight-uploads.js';
+import type { ServerJobs } from './routes/async-upload.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -55,6 +56,8 @@ export interface RouteContext {
   rateLimiter: RateLimiter;
   /** Serialized answers of the read endpoints, kept while the change feed is live. */
   readCache: ReadCache;
+  /** The job queue: async uploads and GET /v1/jobs/:id; without it every upload is synchronous. */
+  jobs?: ServerJobs;
 }
 
 /** What `POST /v1/files/import` may read. */

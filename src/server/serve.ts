@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import { createAdmission } from './admission.js';
 import { buildApp } from './app.js';
 import type { ImportSettings } from './context.js';
+import type { ServerJobs } from './routes/index.js';
 
 /**
  * Received uploads processed at once. Each holds up to two connections of the pool (20) while
@@ -45,6 +46,8 @@ export interface ServerOptions {
   uploadAdmission?: Partial<UploadAdmissionConfig>;
   /** How often to recover what dead processes left (INGEST_RECOVERY_INTERVAL), in ms; 0: never. */
   recoveryIntervalMs?: number;
+  /** The job queue: async uploads (202 + Location) and GET /v1/jobs/:id; the caller closes it. */
+  jobs?: ServerJobs;
 }
 
 export interface RunningServer {
@@ -79,6 +82,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.authFailuresPerMinute !== undefined && {
       authFailuresPerMinute: options.authFailuresPerMinute,
     }),
+    ...(options.jobs && { jobs: options.jobs }),
   });
   try {
     await changes.start();

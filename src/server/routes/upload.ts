@@ -4,8 +4,15 @@ import { IngestError, isIngestError } from '../../errors.js';
 import { type IngestOptions, type IngestSource, ingest, uploadByteLimit } from '../../ingest/index.js';
 import { watchBody } from '../body-watchdog.js';
 import { type Api, guard, principalOf, type RouteContext } from '../context.js';
-import { choiceOption, integerOption, textOption } from '../option-schemas.js';
-import { discardRest, heldSource, uploadSource } from '../upload-source.js';
+import {
+  booleanOption,
+  booleanOptionValue,
+  choiceOption,
+  integerOption,
+  textOption,
+} from '../option-schemas.js';
+import { declaredLength, discardRest, heldSource, uploadSource } from '../upload-source.js';
+import { runAsyncUpload } from './async-upload.js';
 
 /**
  * `POST /v1/files` (files:write): the body streams into ingest(). 201 with the IngestResult (the CLI's
@@ -16,10 +23,20 @@ export function uploadRoutes(app: Api, ctx: RouteContext): void {
   app.post(
     '/v1/files',
     { schema: { querystring: uploadQuery }, onRequest: guard(ctx, 'files:write') },
-    async (request, reply) =>
-      runUpload(ctx, request, reply, request.query, async (byteLimit, options, signal) =>
+    async (request, reply) => {
+      const declared = declaredLength(request);
+      const jobs = ctx.jobs;
+      if (
+        jobs &&
+        (booleanOptionValue(request.query.async, false) ||
+          (declared !== undefined && declared > jobs.asyncThresholdBytes))
+      ) {
+        return runAsyncUpload(ctx, jobs, request, reply, uploadParams(request.query));
+      }
+      return runUpload(ctx, request, reply, request.query, async (byteLimit, options, signal) =>
         uploadSource(request, options.filename, byteLimit, signal),
-      ),
+      );
+    },
   );
 }
 
@@ -29,7 +46,18 @@ export const uploadQuery = Type.Object({
   audit: Type.Optional(textOption(200)),
   on_error: Type.Optional(choiceOption(['strict', 'skip'])),
   max_errors: Type.Optional(integerOption(0, Number.MAX_SAFE_INTEGER)),
+  /** Ingest in a job: answer 202 with `Location: /v1/jobs/:id` once the bytes are stored. */
+  async: Type.Optional(booleanOption()),
 });
+
+function uploadParams(query: Static<typeof uploadQuery>): UploadParams {
+  return {
+    filename: query.filename,
+    audit: query.audit,
+    onError: query.on_error,
+    maxErrors: query.max_errors,
+  };
+}
 
 /** The query parameters of an upload, as runUpload() reads them. */
 export interface UploadParams {
@@ -59,12 +87,7 @@ export async function runUpload(
   ) => Promise<IngestSource>,
 ): Promise<FastifyReply> {
   const principal = principalOf(request);
-  const params: UploadParams = {
-    filename: query.filename,
-    audit: query.audit,
-    onError: query.on_error,
-    maxErrors: query.max_errors,
-  };
+  const params = uploadParams(query);
   const upload = ctx.uploads.begin(reply, principal);
   const { controller } = upload;
   const stopWatching = watchBody(request, ctx.uploads.limits, (tooSlow) => controller.abort(tooSlow));
