@@ -1,4 +1,5 @@
 import { ChangeFeed } from '../cache-coherence/index.js';
+import type { AuthConfig, PeopleLimits } from '../config.js';
 import { notify } from '../db/index.js';
 import type { IngestServices } from '../ingest/index.js';
 import type { Logger } from '../logger.js';
@@ -39,6 +40,10 @@ export interface ServerOptions {
   readCacheBytes?: number;
   /** Failed authentications per minute from one client address (INGEST_AUTH_FAILURES_PER_MINUTE); 0: off. */
   authFailuresPerMinute?: number;
+  /** Sign-in through the identity provider (INGEST_AUTH_*); without it only API keys authenticate. */
+  auth?: AuthConfig;
+  /** Bounds on members, invitations, clients and keys. */
+  peopleLimits?: PeopleLimits;
 }
 
 export interface RunningServer {
@@ -72,6 +77,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.authFailuresPerMinute !== undefined && {
       authFailuresPerMinute: options.authFailuresPerMinute,
     }),
+    ...(options.auth && { auth: options.auth }),
+    ...(options.peopleLimits && { peopleLimits: options.peopleLimits }),
   });
   try {
     await changes.start();

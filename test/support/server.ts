@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { createApiKey, SCOPES, type Scope } from '../../src/api-keys/index.js';
+import type { AuthConfig, PeopleLimits } from '../../src/config.js';
 import type { Organization } from '../../src/db/index.js';
 import { logger } from '../../src/logger.js';
 import type { ImportSettings } from '../../src/server/context.js';
@@ -36,6 +37,9 @@ export async function startTestServer(
     imports?: ImportSettings;
     /** Where originals go instead of the environment's local folder (e.g. a bucket on s3rver). */
     store?: ObjectStore;
+    /** Sign-in through an identity provider (test/support/identity-provider.ts serves one). */
+    auth?: AuthConfig;
+    peopleLimits?: PeopleLimits;
   } = {},
 ): Promise<TestServer> {
   const env = await createTestEnvironment();
@@ -44,6 +48,8 @@ export async function startTestServer(
     services: env.services,
     maxUploadBytes: options.maxUploadBytes ?? 64 * 1024 * 1024,
     ...(options.imports && { imports: options.imports }),
+    ...(options.auth && { auth: options.auth }),
+    ...(options.peopleLimits && { peopleLimits: options.peopleLimits }),
     host: '127.0.0.1',
     port: 0,
     log: logger,

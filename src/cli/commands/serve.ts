@@ -29,6 +29,8 @@ export async function serveCommand(options: ServeOptions, signal: AbortSignal): 
       log: logger,
       ...(config.readCacheBytes !== undefined && { readCacheBytes: config.readCacheBytes }),
       authFailuresPerMinute: config.authFailuresPerMinute,
+      ...(config.auth && { auth: config.auth }),
+      peopleLimits: config.peopleLimits,
     });
     process.stdout.write(`ingest serve: listening on ${server.url}\n`);
     if (!signal.aborted) await once(signal, 'abort');

@@ -1,5 +1,10 @@
+export { brandingRoutes } from './branding.js';
 export { fileRoutes } from './files.js';
 export { healthRoutes } from './health.js';
 export { importRoutes } from './import.js';
+export { keyRoutes } from './keys.js';
+export { meRoutes } from './me.js';
+export { memberRoutes } from './members.js';
+export { organizationRoutes } from './organizations.js';
 export { uploadRoutes } from './upload.js';
 export { usageRoutes } from './usage.js';

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { IngestError, isIngestError } from '../../errors.js';
 import { type IngestOptions, type IngestSource, ingest, uploadByteLimit } from '../../ingest/index.js';
-import { type Api, guard, principalOf, type RouteContext } from '../context.js';
+import { type Api, actorOf, guard, principalOf, type RouteContext } from '../context.js';
 import { choiceOption, integerOption, textOption } from '../option-schemas.js';
 import { discardRest, uploadSource } from '../upload-source.js';
 
@@ -72,7 +72,7 @@ export async function runUpload(
       onError: params.onError ?? (params.maxErrors !== undefined ? 'skip' : 'strict'),
       ...(params.maxErrors !== undefined && { maxErrors: params.maxErrors }),
       byteLimit,
-      actor: { name: 'api', apiKeyId: principal.apiKeyId, clientAddress: request.ip },
+      actor: actorOf(request),
       signal: controller.signal,
     });
     return reply.code(result.duplicate ? 200 : 201).send(result);
