@@ -76,10 +76,12 @@ function orgNotFound(slug: string): IngestError {
 export async function authenticateUser(
   pool: pg.Pool,
   token: string,
-  slug: string,
+  organizationHeader: string | string[] | undefined,
   lookups: UserLookups,
 ): Promise<UserPrincipal> {
+  // The token first: a request with a bad token is 401 whatever else it lacks.
   const claims = await verifySignInToken(token, lookups);
+  const slug = requestedOrganization(organizationHeader);
   const key = `${claims.externalId}\n${slug}`;
   const cached = lookups.memberships.get(key);
   if (cached) return cached;

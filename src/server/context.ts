@@ -31,7 +31,7 @@ import {
   requirePermission,
   type UserPrincipal,
 } from './authenticate.js';
-import { authenticateUser, ORGANIZATION_HEADER, requestedOrganization } from './authenticate-user.js';
+import { authenticateUser, ORGANIZATION_HEADER } from './authenticate-user.js';
 import type { InFlightUploads } from './in-flight-uploads.js';
 import type { SignInTokens } from './sign-in-tokens.js';
 
@@ -111,7 +111,7 @@ export function guard(ctx: RouteContext, permission: Permission) {
     const principal = await authenticateUser(
       ctx.services.pool,
       token,
-      requestedOrganization(request.headers[ORGANIZATION_HEADER]),
+      request.headers[ORGANIZATION_HEADER],
       userLookups(ctx, request),
     );
     request.principal = principal;
