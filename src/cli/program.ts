@@ -9,6 +9,7 @@ import { ingestFilesCommand } from './commands/ingest-files.js';
 import { registerJobCommands } from './commands/jobs.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { filesCommand } from './commands/list-files.js';
+import { registerMemberCommands } from './commands/members.js';
 import { registerOrganizationCommands } from './commands/organizations.js';
 import { registerReadCommands } from './commands/read-data.js';
 import { serveCommand } from './commands/serve.js';
@@ -82,6 +83,8 @@ Examples:
   ingest s3://bucket/data.csv --org acme     ingest an object from a bucket
   ingest archive --org acme --older-than 90d move old files' chunks to the object store
   ingest key create --org acme --scopes files:read,files:write
+  ingest member add ana@example.com --org acme --role admin   invite by email
+  ingest org create client1 --parent agency  a client organization of an agency
   ingest serve --port 8080                   the HTTP API
 
 Exit codes: 0 all files ingested, 1 a file failed, 2 usage error, 130 interrupted.
@@ -155,6 +158,7 @@ Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL, INGEST_S3_BUCKET (see 
   registerReadCommands(program);
   registerLifecycleCommands(program);
   registerKeyCommands(program);
+  registerMemberCommands(program);
 
   program
     .command('serve')

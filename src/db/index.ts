@@ -6,12 +6,17 @@ export {
   countKeyRequests,
   findApiKeyByPrefix,
   findApiKeyOrganizationId,
+  getApiKey,
   insertApiKey,
+  insertMemberApiKey,
   listApiKeys,
+  type MemberKeyCreation,
   revokeApiKey,
+  revokeMemberApiKey,
 } from './api-keys.js';
 export { clearArchive, listArchivableFiles, replaceChunksWithArchive } from './archives.js';
 export { ensureAudit } from './audits.js';
+export { type Branding, getInheritedBranding, getOwnBranding, putBranding } from './branding.js';
 export { type ChunkRow, ChunkWriter } from './chunk-writer.js';
 export { chunkIndexForRow, readChunks, type StoredChunk } from './chunks.js';
 export { lockFile, tryLockFile, tryWithFileLock, unlockFile, withFileLock } from './file-lock.js';
@@ -60,6 +65,21 @@ export {
   type TargetColumn,
   tableColumns,
 } from './materialized-tables.js';
+export {
+  countMemberships,
+  deleteInvitation,
+  deleteMembership,
+  findInvitationRole,
+  findMembershipRole,
+  type InvitationRecord,
+  insertMembership,
+  listInvitations,
+  listMembers,
+  lockMemberships,
+  type MemberRecord,
+  updateMembershipRole,
+  upsertInvitation,
+} from './memberships.js';
 export { insertMetricRows, listFileMetrics, listReadyFileMetrics } from './metrics-rows.js';
 export { migrate } from './migrate.js';
 export { notify, ping } from './notifications.js';
@@ -74,12 +94,19 @@ export {
   refreshOrganizationMetrics,
 } from './organization-metrics.js';
 export {
+  type ClientCreation,
+  type ClientOrganization,
+  createClientOrganization,
   createOrganization,
   ensureOrganization,
   getOrganization,
   getOrganizationById,
+  listClientOrganizations,
   listOrganizations,
   type Organization,
+  organizationFamily,
+  setMemberStorageQuota,
+  setStorageQuota,
 } from './organizations.js';
 export { createPool, type Queryable } from './pool.js';
 export {
@@ -95,12 +122,29 @@ export {
   type RejectedRowRecord,
 } from './rejected-rows.js';
 export {
+  currentMember,
   enterTenant,
   inTenantTransaction,
   inTenantTransactionUncoerced,
+  type MemberContext,
+  runAsMember,
   type TenantOptions,
   withAppRole,
   withTenant,
   withTransaction,
 } from './tenant-context.js';
 export { chargeStorage, reserveStorage, type StorageUsage, storageUsage } from './usage.js';
+export {
+  ensureUserAsOperator,
+  ensureUserByExternalId,
+  findUserAccess,
+  findUserAsOperator,
+  getOwnUser,
+  getUser,
+  listUserOrganizations,
+  type SignInClaims,
+  signIn,
+  type UserAccess,
+  type UserOrganization,
+  type UserRecord,
+} from './users.js';

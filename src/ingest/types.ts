@@ -35,9 +35,10 @@ export interface Admission {
 
 /** Who asked, for the activity log. */
 export interface Actor {
-  /** `cli:<user>` or `api`. */
+  /** `cli:<user>`, `api` (an API key) or `user:<user id>` (a signed-in user). */
   name: string;
   apiKeyId?: string;
+  userId?: string;
   clientAddress?: string;
 }
 

@@ -1,5 +1,10 @@
 import { ChangeFeed } from '../cache-coherence/index.js';
-import { defaultUploadAdmission, type UploadAdmissionConfig } from '../config.js';
+import {
+  type AuthConfig,
+  defaultUploadAdmission,
+  type PeopleLimits,
+  type UploadAdmissionConfig,
+} from '../config.js';
 import { notify } from '../db/index.js';
 import { type IngestServices, recoverPeriodically } from '../ingest/index.js';
 import { LIMITS } from '../limits.js';
@@ -48,6 +53,10 @@ export interface ServerOptions {
   recoveryIntervalMs?: number;
   /** The job queue: async uploads (202 + Location) and GET /v1/jobs/:id; the caller closes it. */
   jobs?: ServerJobs;
+  /** Sign-in through the identity provider (INGEST_AUTH_*); without it only API keys authenticate. */
+  auth?: AuthConfig;
+  /** Bounds on members, invitations, clients and keys. */
+  peopleLimits?: PeopleLimits;
 }
 
 export interface RunningServer {
@@ -83,6 +92,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       authFailuresPerMinute: options.authFailuresPerMinute,
     }),
     ...(options.jobs && { jobs: options.jobs }),
+    ...(options.auth && { auth: options.auth }),
+    ...(options.peopleLimits && { peopleLimits: options.peopleLimits }),
   });
   try {
     await changes.start();

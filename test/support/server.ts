@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { createApiKey, SCOPES, type Scope } from '../../src/api-keys/index.js';
-import type { UploadAdmissionConfig } from '../../src/config.js';
+import type { AuthConfig, PeopleLimits, UploadAdmissionConfig } from '../../src/config.js';
 import type { Organization } from '../../src/db/index.js';
 import { openJobQueue, startJobWorker } from '../../src/jobs/index.js';
 import { logger } from '../../src/logger.js';
@@ -48,6 +48,9 @@ export async function startTestServer(
     recoveryIntervalMs?: number;
     /** The job queue: async uploads and GET /v1/jobs/:id, with an in-process worker unless `worker: false`. */
     jobs?: { worker?: boolean; asyncThresholdBytes?: number; heartbeatMs?: number };
+    /** Sign-in through an identity provider (test/support/identity-provider.ts serves one). */
+    auth?: AuthConfig;
+    peopleLimits?: PeopleLimits;
   } = {},
 ): Promise<TestServer> {
   const env = await createTestEnvironment();
@@ -73,6 +76,8 @@ export async function startTestServer(
     ...(boss && {
       jobs: { boss, asyncThresholdBytes: options.jobs?.asyncThresholdBytes ?? Number.MAX_SAFE_INTEGER },
     }),
+    ...(options.auth && { auth: options.auth }),
+    ...(options.peopleLimits && { peopleLimits: options.peopleLimits }),
     host: '127.0.0.1',
     port: 0,
     log: logger,

@@ -47,6 +47,8 @@ export async function serveCommand(options: ServeOptions, signal: AbortSignal): 
       uploadAdmission: config.uploadAdmission,
       recoveryIntervalMs: config.recoveryIntervalMs,
       jobs: { boss, asyncThresholdBytes: config.asyncThresholdBytes },
+      ...(config.auth && { auth: config.auth }),
+      peopleLimits: config.peopleLimits,
     });
     process.stdout.write(`ingest serve: listening on ${server.url}\n`);
     if (!signal.aborted) await once(signal, 'abort');

@@ -11,7 +11,7 @@ import {
   fileSummary,
   getReadyFile,
 } from '../../ingest/index.js';
-import { type Api, guard, principalFields, principalOf, type RouteContext } from '../context.js';
+import { type Api, actorOf, guard, principalFields, principalOf, type RouteContext } from '../context.js';
 import { decodeCursor, encodeCursor } from '../file-cursor.js';
 import {
   booleanOption,
@@ -154,11 +154,7 @@ export function fileRoutes(app: Api, ctx: RouteContext): void {
       const principal = principalOf(request);
       const { id } = request.params;
       if (!isUuid(id)) throw notFound(id);
-      await deleteFile(pool, store, principal.organizationId, id, {
-        name: 'api',
-        apiKeyId: principal.apiKeyId,
-        clientAddress: request.ip,
-      });
+      await deleteFile(pool, store, principal.organizationId, id, actorOf(request));
       return { fileId: id, deleted: true };
     },
   );

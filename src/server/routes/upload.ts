@@ -3,7 +3,7 @@ import { type Static, Type } from 'typebox';
 import { IngestError, isIngestError } from '../../errors.js';
 import { type IngestOptions, type IngestSource, ingest, uploadByteLimit } from '../../ingest/index.js';
 import { watchBody } from '../body-watchdog.js';
-import { type Api, guard, principalOf, type RouteContext } from '../context.js';
+import { type Api, actorOf, guard, principalOf, type RouteContext } from '../context.js';
 import {
   booleanOption,
   booleanOptionValue,
@@ -101,7 +101,7 @@ export async function runUpload(
       onError: params.onError ?? (params.maxErrors !== undefined ? 'skip' : 'strict'),
       ...(params.maxErrors !== undefined && { maxErrors: params.maxErrors }),
       byteLimit,
-      actor: { name: 'api', apiKeyId: principal.apiKeyId, clientAddress: request.ip },
+      actor: actorOf(request),
       signal: controller.signal,
     });
     return reply.code(result.duplicate ? 200 : 201).send(result);
