@@ -12,6 +12,10 @@ export interface SampleRecord {
   comment: boolean;
   /** Only a line ending (LF, CRLF): no record. */
   blank: boolean;
+  /** Cells quoted by the rule and closed at their end: evidence for the candidate's quote and escape. */
+  wellQuoted: number;
+  /** Cells with text after their closing quote: evidence against it. */
+  malformed: number;
 }
 
 /** The records of a sample and, when the sample cuts one off, what is known of it. */
@@ -39,13 +43,23 @@ export function sampleRecords(
   let recordStart = start;
   let fieldStart = start;
   let cells: string[] = [];
+  let wellQuoted = 0;
+  let malformed = 0;
+  const escapedPair = new RegExp(
+    `${escapeRegExp(syntax.escape)}[${escapeRegExp(quote + syntax.escape)}]`,
+    'g',
+  );
   const cell = (from: number, to: number): string => {
     let text = sample.toString('utf8', from, to);
     if (syntax.skipInitialSpace) text = text.replace(/^ +/, '');
     if (text.startsWith(quote)) {
       const close = text.lastIndexOf(quote);
       const inner = close > 0 ? text.slice(1, close) + text.slice(close + 1) : text.slice(1);
-      return inner.replaceAll(syntax.escape + quote, quote);
+      // Closed at its end, with every quote inside it escaped: the candidate explains this cell.
+      if (close === text.length - 1 && close > 0 && !inner.replace(escapedPair, '').includes(quote))
+        wellQuoted++;
+      else malformed++;
+      return inner.replace(escapedPair, (pair) => pair.slice(1));
     }
     return text;
   };
@@ -59,8 +73,18 @@ export function sampleRecords(
       const contentEnd = i > recordStart && sample[i - 1] === CR ? i - 1 : i;
       const blank = !comment && contentEnd === recordStart && cells.length === 0;
       if (!comment && !blank) cells.push(cell(fieldStart, contentEnd));
-      records.push({ start: recordStart, end: i + 1, cells: comment || blank ? [] : cells, comment, blank });
+      records.push({
+        start: recordStart,
+        end: i + 1,
+        cells: comment || blank ? [] : cells,
+        comment,
+        blank,
+        wellQuoted,
+        malformed,
+      });
       cells = [];
+      wellQuoted = 0;
+      malformed = 0;
       recordStart = i + 1;
       fieldStart = i + 1;
       if (records.length >= maxRecords) return { records, cut: null };
@@ -77,6 +101,8 @@ export function sampleRecords(
     cells: comment || blank ? [] : cells,
     comment,
     blank,
+    wellQuoted,
+    malformed,
   });
   return {
     records,
@@ -87,4 +113,8 @@ export function sampleRecords(
 function isLineEnding(sample: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (sample[i] !== LF && sample[i] !== CR) return false;
   return true;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|-]/g, '\\$&');
 }

@@ -21,7 +21,7 @@ export interface SniffResult {
   width: number;
   /** Lines before the table that are not blank: preamble and title rows (and --skip-rows). */
   skipRows: number;
-  /** 0-1: the winning dialect's score against the best dialect that splits differently. */
+  /** 0-1: the winner's score over the sum of its and the runner-up's (0.5: a coin toss, 1: no contest). */
   confidence: number;
 }
 
@@ -68,9 +68,7 @@ export function sniffDialect(sample: Buffer, atEnd: boolean, overrides: SniffOve
   if (best.score === 0) {
     best = candidates.find((c) => c.syntax.delimiter === (overrides.delimiter ?? ',')) ?? best;
   }
-  const runnerUp = candidates
-    .filter((c) => c.syntax.delimiter !== best.syntax.delimiter || c.syntax.quote !== best.syntax.quote)
-    .reduce((top, c) => Math.max(top, c.score), 0);
+  const runnerUp = candidates.filter((c) => c !== best).reduce((top, c) => Math.max(top, c.score), 0);
   const confidence = best.score + runnerUp > 0 ? round2(best.score / (best.score + runnerUp)) : 1;
   return locateTable(sample, start, atEnd, best, skipped, overrides, confidence);
 }
@@ -118,9 +116,18 @@ function score(syntax: RecordSyntax, sample: Buffer, start: number, atEnd: boole
   let cells = 0;
   let typed = 0;
   for (const r of records) {
+    // A quoted cell the candidate closes cleanly is a value whatever its text; one it leaves text after
+    // the closing quote in is none, however its text looks.
+    let wellQuoted = r.wellQuoted;
+    let malformed = r.malformed;
     for (const cell of r.cells) {
       cells++;
-      if (cellTypes(cell, decimalComma)) typed++;
+      if (wellQuoted > 0 && !cellTypes(cell, decimalComma)) {
+        wellQuoted--;
+        typed++;
+      } else if (malformed > 0 && cellTypes(cell, decimalComma)) {
+        malformed--;
+      } else if (cellTypes(cell, decimalComma)) typed++;
     }
   }
   // Comment lines the candidate explains are evidence too; a comment char that explains none is noise.
@@ -142,7 +149,8 @@ function locateTable(
   const syntax = best.syntax;
   const scan = sampleRecords(sample, start, syntax, atEnd, SNIFF_MAX_RECORDS);
   const content = scan.records.filter((r) => !r.comment && !r.blank);
-  const width = modalWidth(content) ?? scan.cut?.fields ?? 1;
+  // The width is the first table's: a second table after a blank line may be wider.
+  const width = modalWidth(firstBlock(scan.records)) ?? modalWidth(content) ?? scan.cut?.fields ?? 1;
   let first = 0;
   if (overrides.skipRows === undefined && overrides.headerRow === undefined) {
     while (first < content.length - 1 && first < MAX_PREAMBLE_RECORDS && isPreamble(content[first]!, width))
@@ -182,6 +190,20 @@ function locateTable(
 
 function lineEnding(sample: Buffer, end: number): '\n' | '\r\n' {
   return end >= 2 && sample[end - 1] === LF && sample[end - 2] === CR ? '\r\n' : '\n';
+}
+
+/** The records up to the first blank line after two or more records (a second table may follow it). */
+function firstBlock(records: SampleRecord[]): SampleRecord[] {
+  const block: SampleRecord[] = [];
+  for (const r of records) {
+    if (r.comment) continue;
+    if (r.blank) {
+      if (block.length >= 3) return block;
+      continue;
+    }
+    block.push(r);
+  }
+  return block;
 }
 
 /** Most frequent field count (the larger on a tie), or undefined without records. */
