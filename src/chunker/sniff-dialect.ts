@@ -87,7 +87,9 @@ function candidateSyntaxes(sample: Buffer, start: number, overrides: SniffOverri
   for (const delimiter of delimiters) {
     // `1, 2, "x"`: spaces after delimiters are padding only when most delimiters have one, never
     // because one row does (csv-parse's ltrim would then trim every field of the file).
-    const spaces = delimiter !== ' ' && mostlyPadded(text, delimiter) ? [false, true] : [false];
+    // When most delimiters are padded a person reads the values without the padding: that candidate
+    // comes first, winning ties.
+    const spaces = delimiter !== ' ' && mostlyPadded(text, delimiter) ? [true, false] : [false];
     for (const quote of quotes) {
       const escapes = overrides.escape ? [overrides.escape] : text.includes('\\') ? [quote, '\\'] : [quote];
       for (const escapeChar of escapes)
