@@ -153,6 +153,13 @@ export const ERROR_CODES = {
   CHECKSUM_MISMATCH: { status: 500, summary: 'Stored bytes do not match their recorded checksum.' },
   WORKER_FAILED: { status: 500, summary: 'A worker thread crashed while processing a chunk.' },
   INTERNAL: { status: 500, summary: 'An unexpected error; the log has its details.' },
+
+  // Not errors: what the lenient policy records in rejected_rows (kept = true) for each row it repaired,
+  // and where it stopped at a second table. Never raised; the upload succeeds (200/201).
+  FIELDS_PADDED: { status: 200, summary: 'Lenient: a short row was kept, padded with empty fields.' },
+  FIELDS_JOINED: { status: 200, summary: 'Lenient: extra fields were kept, joined into the last column.' },
+  QUOTE_REPAIRED: { status: 200, summary: 'Lenient: a stray or unclosed quote was read as a character.' },
+  SECOND_TABLE: { status: 200, summary: 'Lenient: a second table after a blank line was not loaded.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ON_ERROR_POLICIES } from '../domain/index.js';
+import { type DialectOverrides, ON_ERROR_POLICIES } from '../domain/index.js';
 import { LIMITS } from '../limits.js';
 import { formatBytes } from '../units.js';
 import { registerKeyCommands } from './commands/api-keys.js';
@@ -14,8 +14,26 @@ import { registerOrganizationCommands } from './commands/organizations.js';
 import { registerReadCommands } from './commands/read-data.js';
 import { serveCommand } from './commands/serve.js';
 import { metricsCommand } from './commands/show-metrics.js';
-import { parseIntegerOption, parseSizeOption } from './option-parsers.js';
+import { parseCharacterOption, parseIntegerOption, parseSizeOption } from './option-parsers.js';
 import { EXIT } from './output.js';
+
+/** The dialect options given on the command line (commander sets `header` true unless --no-header). */
+function dialectOverrides(options: Record<string, unknown>): DialectOverrides {
+  const overrides: DialectOverrides = {};
+  for (const key of [
+    'delimiter',
+    'quote',
+    'escape',
+    'comment',
+    'headerRow',
+    'skipRows',
+    'encoding',
+  ] as const) {
+    if (options[key] !== undefined) Object.assign(overrides, { [key]: options[key] });
+  }
+  if (options.header === false) overrides.header = false;
+  return overrides;
+}
 
 /**
  * The `ingest` command line. Each action resolves to an exit code (see EXIT) so main() can close
@@ -38,8 +56,40 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .addOption(
       new Option(
         '--on-error <policy>',
-        'bad rows: strict fails the file, skip records them and goes on',
+        'bad rows: strict fails the file, skip records them and goes on, lenient keeps ragged rows ' +
+          '(short ones padded, extra fields in the last column) and records each repair',
       ).choices(ON_ERROR_POLICIES),
+    )
+    .option(
+      '--delimiter <char>',
+      'field delimiter instead of the sniffed one (tab: "tab")',
+      parseCharacterOption,
+    )
+    .option('--quote <char>', 'quote character instead of the sniffed one (" or \')', parseCharacterOption)
+    .option(
+      '--escape <char>',
+      'escape for a quote inside quotes, e.g. \\ (default: the quote doubled)',
+      parseCharacterOption,
+    )
+    .option('--comment <char>', 'lines starting with this are not records, e.g. #', parseCharacterOption)
+    .option('--no-header', 'the first record is data; columns are named column_1, column_2, ...')
+    .option(
+      '--header-row <n>',
+      '1-based line of the header; the lines before it are skipped',
+      parseIntegerOption(1, 1_000_000),
+    )
+    .option(
+      '--skip-rows <n>',
+      'lines to skip before the table (a preamble)',
+      parseIntegerOption(0, 1_000_000),
+    )
+    .addOption(
+      new Option('--encoding <name>', 'text encoding instead of the detected one').choices([
+        'utf-8',
+        'windows-1252',
+        'utf-16le',
+        'utf-16be',
+      ]),
     )
     .option(
       '--max-errors <n>',
@@ -103,6 +153,7 @@ Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL, INGEST_S3_BUCKET (see 
             audit: options.audit,
             json: options.json,
             onError: options.onError,
+            dialect: dialectOverrides(options),
             maxErrors: options.maxErrors,
             chunkSize: options.chunkSize,
             maxRecordSize: options.maxRecordSize,

@@ -5,6 +5,8 @@ export interface RejectedRowRecord {
   code: string;
   reason: string;
   raw: string;
+  /** Kept after a repair by the lenient policy, rather than rejected. */
+  kept?: boolean;
 }
 
 /** Inserts rejected rows in one statement per batch (arrays unnested server-side). */
@@ -18,8 +20,8 @@ export async function insertRejectedRows(
   for (let i = 0; i < rows.length; i += BATCH) {
     const batch = rows.slice(i, i + BATCH);
     await db.query(
-      `INSERT INTO storage_meta.rejected_rows (organization_id, file_id, line, code, reason, raw)
-       SELECT $1, $2, * FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[])`,
+      `INSERT INTO storage_meta.rejected_rows (organization_id, file_id, line, code, reason, raw, kept)
+       SELECT $1, $2, * FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::boolean[])`,
       [
         organizationId,
         fileId,
@@ -27,6 +29,7 @@ export async function insertRejectedRows(
         batch.map((r) => r.code),
         batch.map((r) => r.reason),
         batch.map((r) => r.raw),
+        batch.map((r) => r.kept === true),
       ],
     );
   }
@@ -37,11 +40,17 @@ export async function listRejectedRows(
   fileId: string,
   limit = 100,
 ): Promise<RejectedRowRecord[]> {
-  const { rows } = await db.query<{ line: string; code: string; reason: string; raw: string }>(
-    'SELECT line, code, reason, raw FROM storage_meta.rejected_rows WHERE file_id = $1 ORDER BY line LIMIT $2',
+  const { rows } = await db.query<{ line: string; code: string; reason: string; raw: string; kept: boolean }>(
+    'SELECT line, code, reason, raw, kept FROM storage_meta.rejected_rows WHERE file_id = $1 ORDER BY line LIMIT $2',
     [fileId, limit],
   );
-  return rows.map((r) => ({ line: Number(r.line), code: r.code, reason: r.reason, raw: r.raw }));
+  return rows.map((r) => ({
+    line: Number(r.line),
+    code: r.code,
+    reason: r.reason,
+    raw: r.raw,
+    ...(r.kept && { kept: true }),
+  }));
 }
 
 /** A page of a file's recorded rejected rows in line order, and how many are recorded in all. */

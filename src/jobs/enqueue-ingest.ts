@@ -1,5 +1,6 @@
 import type { PgBoss } from 'pg-boss';
 import { insertJob, markJobFailed, withTenant } from '../db/index.js';
+import type { DialectOverrides, OnErrorPolicy } from '../domain/index.js';
 import type { ObjectStore } from '../storage/index.js';
 import { INGEST_QUEUE, type IngestJobData } from './job-queue.js';
 import type { StagedUpload } from './stage-upload.js';
@@ -7,8 +8,10 @@ import type { StagedUpload } from './stage-upload.js';
 /** What the ingest of a staged upload is asked to do (the query of POST /v1/files). */
 export interface IngestJobOptions {
   audit?: string;
-  onError?: 'strict' | 'skip';
+  onError?: OnErrorPolicy;
   maxErrors?: number;
+  /** Dialect overrides of the upload (delimiter, quote, header row...), as the request gave them. */
+  dialect?: DialectOverrides;
   /** Who asked, for the activity log. */
   apiKeyId?: string;
   clientAddress?: string;

@@ -45,6 +45,7 @@ export async function runIngestJob(
         ...(options.audit !== undefined && { audit: options.audit }),
         onError: options.onError ?? (options.maxErrors !== undefined ? 'skip' : 'strict'),
         ...(options.maxErrors !== undefined && { maxErrors: options.maxErrors }),
+        ...(options.dialect !== undefined && { dialect: options.dialect }),
         actor: {
           name: 'job',
           ...(options.apiKeyId !== undefined && { apiKeyId: options.apiKeyId }),

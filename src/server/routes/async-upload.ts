@@ -56,6 +56,7 @@ export async function runAsyncUpload(
         ...(params.audit !== undefined && { audit: params.audit }),
         ...(params.onError !== undefined && { onError: params.onError }),
         ...(params.maxErrors !== undefined && { maxErrors: params.maxErrors }),
+        ...(Object.keys(params.dialect).length > 0 && { dialect: params.dialect }),
         apiKeyId: principal.apiKeyId,
         clientAddress: request.ip,
       },
