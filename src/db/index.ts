@@ -11,7 +11,29 @@ export {
   revokeApiKey,
 } from './api-keys.js';
 export { clearArchive, listArchivableFiles, replaceChunksWithArchive } from './archives.js';
-export { ensureAudit } from './audits.js';
+export {
+  type AuditChanges,
+  type AuditCursor,
+  type AuditFileRecord,
+  type AuditFilters,
+  type AuditPeriod,
+  type AuditRecord,
+  type AuditTotals,
+  attachFileToAudit,
+  auditTotals,
+  createAudit,
+  deleteAudit,
+  detachFileFromAudit,
+  ensureAudit,
+  getAudit,
+  getAuditByName,
+  listAuditFiles,
+  listAudits,
+  listAuditsQuery,
+  type NewAudit,
+  setAuditStatus,
+  updateAudit,
+} from './audits.js';
 export { type ChunkRow, ChunkWriter } from './chunk-writer.js';
 export { chunkIndexForRow, readChunks, type StoredChunk } from './chunks.js';
 export { lockFile, tryLockFile, tryWithFileLock, unlockFile, withFileLock } from './file-lock.js';

@@ -82,4 +82,9 @@ export interface IngestResult {
   seconds: number;
   encoding: string;
   delimiter: string;
+  /**
+   * With --audit (?audit=): the audit the file is in; `linked` says whether this upload put it there
+   * (false: a duplicate that already was).
+   */
+  audit?: { id: string; name: string; linked: boolean };
 }
