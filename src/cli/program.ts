@@ -3,6 +3,7 @@ import { ON_ERROR_POLICIES } from '../domain/index.js';
 import { LIMITS } from '../limits.js';
 import { formatBytes } from '../units.js';
 import { registerKeyCommands } from './commands/api-keys.js';
+import { registerAuditCommands } from './commands/audits.js';
 import { dbStartCommand, dbStatusCommand, dbStopCommand, migrateCommand } from './commands/database.js';
 import { exportCommand } from './commands/export-file.js';
 import { ingestFilesCommand } from './commands/ingest-files.js';
@@ -154,6 +155,7 @@ Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL, INGEST_S3_BUCKET (see 
   registerReadCommands(program);
   registerLifecycleCommands(program);
   registerKeyCommands(program);
+  registerAuditCommands(program);
 
   program
     .command('serve')

@@ -4,6 +4,20 @@ export {
   type ArchiveServices,
   archiveFiles,
 } from './archive-file.js';
+export {
+  type AuditDetail,
+  type AuditRef,
+  attachFile,
+  auditDetailJson,
+  auditJson,
+  changeAudit,
+  detachFile,
+  findAudits,
+  moveAudit,
+  newAudit,
+  removeAudit,
+  showAudit,
+} from './audits.js';
 export { deleteFile } from './delete-file.js';
 export {
   deleteOrganization,

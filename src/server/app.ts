@@ -19,6 +19,7 @@ import { type ImportSettings, principalFields, type RouteContext } from './conte
 import { errorBody, toIngestError } from './error-response.js';
 import { InFlightUploads } from './in-flight-uploads.js';
 import {
+  auditRoutes,
   fileRoutes,
   healthRoutes,
   importRoutes,
@@ -151,6 +152,7 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     fileRoutes(api, ctx);
     rowRoutes(api, ctx);
     usageRoutes(api, ctx);
+    auditRoutes(api, ctx);
   });
   return { app, uploads };
 }

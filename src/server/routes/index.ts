@@ -1,3 +1,4 @@
+export { auditRoutes } from './audits.js';
 export { fileRoutes } from './files.js';
 export { healthRoutes } from './health.js';
 export { importRoutes } from './import.js';
