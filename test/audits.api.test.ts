@@ -183,6 +183,13 @@ describe('/v1/audits', () => {
     const other = await t.key('audits-other');
     const theirFile = await uploadFile('sample.csv', other.key);
     expect((await json(await send('GET', '/v1/audits', undefined, other.key))).audits).toEqual([]);
+    // The filters answered by definer functions keep to the key's organization too.
+    await send('PATCH', `/v1/audits/${mine}`, { labels: { k: 'v' }, period: { from: '2026-01-01' } });
+    for (const query of ['q=private', 'label=k:v', 'from=2026-06-01'])
+      expect((await json(await send('GET', `/v1/audits?${query}`, undefined, other.key))).audits).toEqual([]);
+    expect(
+      (await json(await send('GET', '/v1/audits?q=private&label=k:v&from=2026-06-01'))).audits,
+    ).toHaveLength(1);
     expect((await send('GET', `/v1/audits/${mine}`, undefined, other.key)).status).toBe(404);
     expect((await send('PATCH', `/v1/audits/${mine}`, { status: 'collecting' }, other.key)).status).toBe(404);
     expect((await send('DELETE', `/v1/audits/${mine}`, undefined, other.key)).status).toBe(404);
