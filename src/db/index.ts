@@ -36,6 +36,17 @@ export {
 } from './audits.js';
 export { type ChunkRow, ChunkWriter } from './chunk-writer.js';
 export { chunkIndexForRow, readChunks, type StoredChunk } from './chunks.js';
+export {
+  type AuditColumnMetrics,
+  auditColumnMetrics,
+  auditFunnel,
+  type Dashboard,
+  dashboard,
+  type FunnelStage,
+  type OrganizationTotals,
+  type RecentAudit,
+  type StorageBreakdown,
+} from './dashboards.js';
 export { lockFile, tryLockFile, tryWithFileLock, unlockFile, withFileLock } from './file-lock.js';
 export {
   type ClaimedFile,

@@ -18,6 +18,12 @@ export {
   removeAudit,
   showAudit,
 } from './audits.js';
+export {
+  type AuditMetrics,
+  auditMetrics,
+  funnelRange,
+  organizationDashboard,
+} from './dashboards.js';
 export { deleteFile } from './delete-file.js';
 export {
   deleteOrganization,

@@ -20,6 +20,7 @@ import { errorBody, toIngestError } from './error-response.js';
 import { InFlightUploads } from './in-flight-uploads.js';
 import {
   auditRoutes,
+  dashboardRoutes,
   fileRoutes,
   healthRoutes,
   importRoutes,
@@ -153,6 +154,7 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     rowRoutes(api, ctx);
     usageRoutes(api, ctx);
     auditRoutes(api, ctx);
+    dashboardRoutes(api, ctx);
   });
   return { app, uploads };
 }

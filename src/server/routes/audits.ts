@@ -5,6 +5,7 @@ import {
   attachFile,
   auditDetailJson,
   auditJson,
+  auditMetrics,
   changeAudit,
   detachFile,
   findAudits,
@@ -138,6 +139,12 @@ export function auditRoutes(app: Api, ctx: RouteContext): void {
         await showAudit(pool, { organizationId: principal.organizationId, audit: request.params.id }),
       );
     },
+  );
+
+  app.get(
+    '/v1/audits/:id/metrics',
+    { schema: { params: auditParams }, onRequest: guard(ctx, 'files:read') },
+    async (request) => auditMetrics(pool, principalOf(request).organizationId, request.params.id),
   );
 
   app.patch(

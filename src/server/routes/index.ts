@@ -1,4 +1,5 @@
 export { auditRoutes } from './audits.js';
+export { dashboardRoutes } from './dashboard.js';
 export { fileRoutes } from './files.js';
 export { healthRoutes } from './health.js';
 export { importRoutes } from './import.js';
