@@ -51,6 +51,12 @@ export const ERROR_CODES = {
   FILE_NOT_FOUND: { status: 404, summary: 'No file with that id exists in this organization.' },
   ORG_NOT_FOUND: { status: 404, summary: 'No organization with that slug exists.' },
   ORG_EXISTS: { status: 409, summary: 'An organization with that slug already exists.' },
+  AUDIT_NOT_FOUND: { status: 404, summary: 'No audit with that id or name exists in this organization.' },
+  AUDIT_EXISTS: { status: 409, summary: 'An audit with that name already exists in this organization.' },
+  AUDIT_TRANSITION: {
+    status: 409,
+    summary: 'The audit cannot move from its current status to the one asked for.',
+  },
   TABLE_EXISTS: {
     status: 409,
     summary: 'The table to materialize into already exists (use --replace or --append).',

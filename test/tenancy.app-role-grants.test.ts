@@ -188,6 +188,15 @@ describe('ingest_app with its own organization set', () => {
     await expectDenied("UPDATE analytics.metrics SET metric_type = 'x', text_value = 'x'");
     await expectDenied("UPDATE storage_meta.rejected_rows SET raw = 'x'");
     await expectDenied("UPDATE audit.audits SET name = 'renamed'");
+    // Migration 0060: who created an audit, when, and the times and history the trigger keeps.
+    await expectDenied("UPDATE audit.audits SET created_by = 'x', created_by_api_key_id = NULL");
+    await expectDenied('UPDATE audit.audits SET created_at = now(), updated_at = now()');
+    await expectDenied("UPDATE audit.audits SET ready_at = now(), status_history = '[]'");
+    await expectDenied('UPDATE audit.audit_files SET attached_at = now()');
+    await expectDenied(
+      "INSERT INTO audit.audits (organization_id, name, created_at, ready_at) VALUES ($1, 'x', now(), now())",
+      [orgId],
+    );
     // Columns the code leaves to their defaults on insert.
     await expectDenied(
       "INSERT INTO analytics.metrics (organization_id, file_id, metric_type, created_at) VALUES ($1, $2, 'x', now())",
@@ -251,6 +260,11 @@ describe('ingest_app with its own organization set', () => {
       [fileId, orgId, liveKeyId],
     );
     expect(rows[0]).toMatchObject({ status: 'ready', rejected: 1, audits: 1, used: true });
+    const { rows: links } = await t.env.admin.query(
+      'SELECT count(*)::int AS n FROM audit.audit_files WHERE organization_id = $1 AND file_id = $2',
+      [orgId, fileId],
+    );
+    expect(links[0]).toEqual({ n: 1 });
     expect(rows[0].chunks).toBeGreaterThan(0);
     expect(rows[0].metrics).toBeGreaterThan(0);
     expect(rows[0].windows).toBeGreaterThan(0);

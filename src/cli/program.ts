@@ -3,6 +3,7 @@ import { type DialectOverrides, ON_ERROR_POLICIES } from '../domain/index.js';
 import { LIMITS } from '../limits.js';
 import { formatBytes } from '../units.js';
 import { registerKeyCommands } from './commands/api-keys.js';
+import { registerAuditCommands } from './commands/audits.js';
 import { dbStartCommand, dbStatusCommand, dbStopCommand, migrateCommand } from './commands/database.js';
 import { exportCommand } from './commands/export-file.js';
 import { ingestFilesCommand } from './commands/ingest-files.js';
@@ -210,6 +211,7 @@ Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL, INGEST_S3_BUCKET (see 
   registerLifecycleCommands(program);
   registerKeyCommands(program);
   registerMemberCommands(program);
+  registerAuditCommands(program);
 
   program
     .command('serve')

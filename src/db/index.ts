@@ -15,10 +15,43 @@ export {
   revokeMemberApiKey,
 } from './api-keys.js';
 export { clearArchive, listArchivableFiles, replaceChunksWithArchive } from './archives.js';
-export { ensureAudit } from './audits.js';
+export {
+  type AuditChanges,
+  type AuditCursor,
+  type AuditFileRecord,
+  type AuditFilters,
+  type AuditPeriod,
+  type AuditRecord,
+  type AuditTotals,
+  attachFileToAudit,
+  auditTotals,
+  createAudit,
+  deleteAudit,
+  detachFileFromAudit,
+  ensureAudit,
+  getAudit,
+  getAuditByName,
+  listAuditFiles,
+  listAudits,
+  listAuditsQuery,
+  type NewAudit,
+  setAuditStatus,
+  updateAudit,
+} from './audits.js';
 export { type Branding, getInheritedBranding, getOwnBranding, putBranding } from './branding.js';
 export { type ChunkRow, ChunkWriter } from './chunk-writer.js';
 export { chunkIndexForRow, readChunks, type StoredChunk } from './chunks.js';
+export {
+  type AuditColumnMetrics,
+  auditColumnMetrics,
+  auditFunnel,
+  type Dashboard,
+  dashboard,
+  type FunnelStage,
+  type OrganizationTotals,
+  type RecentAudit,
+  type StorageBreakdown,
+} from './dashboards.js';
 export { lockFile, tryLockFile, tryWithFileLock, unlockFile, withFileLock } from './file-lock.js';
 export {
   type ClaimedFile,

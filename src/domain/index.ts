@@ -1,5 +1,13 @@
 // Types every layer shares. This folder imports nothing (not even the base modules), so any folder may import it.
 
+export {
+  AUDIT_FUNNEL_STAGES,
+  AUDIT_STATUSES,
+  type AuditStatus,
+  auditStatusesBefore,
+  auditTransitionAllowed,
+  isAuditStatus,
+} from './audit-status.js';
 export type { ColumnType } from './column-type.js';
 export {
   type Delimiter,

@@ -4,6 +4,26 @@ export {
   type ArchiveServices,
   archiveFiles,
 } from './archive-file.js';
+export {
+  type AuditDetail,
+  type AuditRef,
+  attachFile,
+  auditDetailJson,
+  auditJson,
+  changeAudit,
+  detachFile,
+  findAudits,
+  moveAudit,
+  newAudit,
+  removeAudit,
+  showAudit,
+} from './audits.js';
+export {
+  type AuditMetrics,
+  auditMetrics,
+  funnelRange,
+  organizationDashboard,
+} from './dashboards.js';
 export { deleteFile } from './delete-file.js';
 export {
   deleteOrganization,

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import {
+  attachFileToAudit,
   ChunkWriter,
   chargeStorage,
   claimFile,
@@ -82,7 +83,8 @@ async function ingestReceived(attempt: IngestAttempt): Promise<IngestResult> {
   let broken: Error | undefined;
   try {
     const duplicate = await findReadyDuplicate(attempt);
-    if (duplicate) return duplicateResult(attempt, duplicate);
+    if (duplicate)
+      return { ...duplicateResult(attempt, duplicate), ...(await linkDuplicate(attempt, duplicate)) };
 
     const file = await claimFileRow(attempt);
     const log = attempt.log.child({ fileId: file.id, stage: 'process' });
@@ -155,6 +157,35 @@ async function findReadyDuplicate(attempt: IngestAttempt): Promise<FileRecord | 
     ),
   );
   return existing;
+}
+
+/**
+ * A duplicate uploaded to an audit joins that audit (created on first use) if it is not in it yet: the
+ * stored file is shared, and the answer says whether this upload linked it.
+ */
+async function linkDuplicate(attempt: IngestAttempt, file: FileRecord): Promise<Pick<IngestResult, 'audit'>> {
+  const { services, organization, options } = attempt;
+  const name = options.audit;
+  if (!name) return {};
+  return withTenant(services.pool, organization.id, async (db) => {
+    const auditId = await ensureAudit(db, organization.id, name);
+    const linked = await attachFileToAudit(
+      db,
+      organization.id,
+      auditId,
+      file.id,
+      options.actor?.name ?? 'library',
+    );
+    if (linked) {
+      await logActivity(db, {
+        ...fileActivity(organization.id, options.actor, 'audit.file_attach', file.id, { duplicate: true }),
+        targetType: 'audit',
+        targetId: auditId,
+        details: { fileId: file.id, duplicate: true },
+      });
+    }
+    return { audit: { id: auditId, name, linked } };
+  });
 }
 
 /** Reserves the upload's storage and takes its file row, filed under the named audit if any. */
@@ -289,6 +320,9 @@ async function recordReadyFile(
     rejectedRowCount: processed.rejectedCount,
     durationMs,
   });
+  if (file.auditId) {
+    await attachFileToAudit(client, organization.id, file.auditId, file.id, options.actor?.name ?? 'library');
+  }
   await logActivity(
     client,
     fileActivity(organization.id, options.actor, 'file.ingest', file.id, {
@@ -348,7 +382,7 @@ function storedDialect(processed: ProcessedChunks) {
 }
 
 function ingestedResult(attempt: ClaimedAttempt, processed: ProcessedChunks): IngestResult {
-  const { organization, upload, file, timer } = attempt;
+  const { organization, upload, file, timer, options } = attempt;
   const { header } = processed.source;
   const dialect = storedDialect(processed);
   return {
@@ -369,6 +403,7 @@ function ingestedResult(attempt: ClaimedAttempt, processed: ProcessedChunks): In
     delimiter: dialect.delimiter,
     dialect,
     confidence: dialect.confidence,
+    ...(file.auditId && options.audit && { audit: { id: file.auditId, name: options.audit, linked: true } }),
   };
 }
 

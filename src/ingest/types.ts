@@ -91,4 +91,9 @@ export interface IngestResult {
   dialect: Dialect | null;
   /** How sure the sniffer was of the dialect, 0-1. */
   confidence: number | null;
+  /**
+   * With --audit (?audit=): the audit the file is in; `linked` says whether this upload put it there
+   * (false: a duplicate that already was).
+   */
+  audit?: { id: string; name: string; linked: boolean };
 }

@@ -26,7 +26,9 @@ import { type ImportSettings, principalFields, type RouteContext } from './conte
 import { errorBody, toIngestError } from './error-response.js';
 import { InFlightUploads } from './in-flight-uploads.js';
 import {
+  auditRoutes,
   brandingRoutes,
+  dashboardRoutes,
   fileRoutes,
   healthRoutes,
   importRoutes,
@@ -192,6 +194,8 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     organizationRoutes(api, ctx);
     keyRoutes(api, ctx);
     brandingRoutes(api, ctx);
+    auditRoutes(api, ctx);
+    dashboardRoutes(api, ctx);
   });
   return { app, uploads };
 }

@@ -93,7 +93,14 @@ export async function ingestFilesCommand(
 }
 
 function summary(r: IngestResult): string {
-  if (r.duplicate) return `${r.filename}: already ingested as file ${r.fileId} (duplicate, nothing to do)`;
+  if (r.duplicate) {
+    const audit = r.audit
+      ? r.audit.linked
+        ? `; linked to audit ${JSON.stringify(r.audit.name)}`
+        : `; already in audit ${JSON.stringify(r.audit.name)}`
+      : '';
+    return `${r.filename}: already ingested as file ${r.fileId} (duplicate, nothing to do${audit})`;
+  }
   const rejected =
     (r.rejectedRows ? `, ${r.rejectedRows.toLocaleString('en-US')} rejected` : '') +
     (r.repairedRows ? `, ${r.repairedRows.toLocaleString('en-US')} repaired` : '');

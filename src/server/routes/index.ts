@@ -1,5 +1,7 @@
 export { runAsyncUpload, type ServerJobs } from './async-upload.js';
+export { auditRoutes } from './audits.js';
 export { brandingRoutes } from './branding.js';
+export { dashboardRoutes } from './dashboard.js';
 export { fileRoutes } from './files.js';
 export { healthRoutes } from './health.js';
 export { importRoutes } from './import.js';
