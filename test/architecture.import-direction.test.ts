@@ -11,7 +11,7 @@ import { packageRoot } from '../src/paths.js';
 const LAYERS: readonly (readonly string[])[] = [
   ['domain'],
   ['base'],
-  ['db', 'storage', 'embedded-postgres'],
+  ['db', 'storage', 'embedded-postgres', 'telemetry'],
   ['api-keys'],
   ['chunker', 'metrics'],
   ['workers'],

@@ -165,6 +165,9 @@ Environment (besides DATABASE_URL and the rest of the CLI's):
   INGEST_BODY_IDLE_TIMEOUT         an upload body idle this long is cut with 408 (default 30s)
   INGEST_MIN_UPLOAD_RATE           an upload body slower than this is cut with 408 (default 1KB/s)
   INGEST_RECOVERY_INTERVAL         how often to recover what dead processes left (default 60s)
+  INGEST_METRICS_PORT              serve GET /metrics on a listener of its own (default: none)
+  INGEST_METRICS_HOST              address of that listener (default 127.0.0.1)
+  INGEST_METRICS_TOKEN             serve GET /metrics on the API port to this bearer token (default: not served)
   INGEST_MAX_COLUMNS, INGEST_MAX_HEADER_BYTES, INGEST_MAX_METRIC_ROWS, INGEST_MAX_INFLATED_BYTES,
   INGEST_MAX_INFLATION_RATIO, INGEST_INFLATION_RATIO_FLOOR: what one file may cost (README, Configuration)`,
     )

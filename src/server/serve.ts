@@ -4,9 +4,11 @@ import { notify } from '../db/index.js';
 import { type IngestServices, recoverPeriodically } from '../ingest/index.js';
 import { LIMITS } from '../limits.js';
 import type { Logger } from '../logger.js';
+import { enableProcessMetrics, registerPoolMetrics } from '../telemetry/index.js';
 import { createAdmission } from './admission.js';
 import { buildApp } from './app.js';
 import type { ImportSettings } from './context.js';
+import { type MetricsListener, type MetricsSettings, startMetricsListener } from './metrics-endpoint.js';
 
 /**
  * Received uploads processed at once. Each holds up to two connections of the pool (20) while
@@ -45,11 +47,15 @@ export interface ServerOptions {
   uploadAdmission?: Partial<UploadAdmissionConfig>;
   /** How often to recover what dead processes left (INGEST_RECOVERY_INTERVAL), in ms; 0: never. */
   recoveryIntervalMs?: number;
+  /** Where GET /metrics is served (INGEST_METRICS_PORT, _HOST, _TOKEN); nowhere when unset. */
+  metrics?: MetricsSettings;
 }
 
 export interface RunningServer {
   /** `http://host:port` as bound. */
   url: string;
+  /** `http://host:port/metrics` of the metrics listener, when one runs. */
+  metricsUrl?: string;
   /**
    * Stops accepting connections (new requests on open ones get 503), waits up to `graceMs` for
    * in-flight requests, then aborts the uploads still running (they roll back and answer
@@ -79,11 +85,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.authFailuresPerMinute !== undefined && {
       authFailuresPerMinute: options.authFailuresPerMinute,
     }),
+    ...(options.metrics?.token && { metricsToken: options.metrics.token }),
   });
+  const metricsOn = options.metrics?.port !== undefined || Boolean(options.metrics?.token);
+  if (metricsOn) enableProcessMetrics();
+  const unregisterPool = registerPoolMetrics(services.pool);
+  let metricsListener: MetricsListener | undefined;
   try {
     await changes.start();
     await app.listen({ host: options.host, port: options.port, backlog: LISTEN_BACKLOG });
+    if (options.metrics?.port !== undefined) {
+      metricsListener = await startMetricsListener(
+        { port: options.metrics.port, host: options.metrics.host ?? '127.0.0.1' },
+        options.log,
+      );
+    }
   } catch (err) {
+    unregisterPool();
+    await app.close().catch(() => undefined);
     await changes.close();
     throw err;
   }
@@ -98,6 +117,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
+    ...(metricsListener && { metricsUrl: metricsListener.url }),
     close(graceMs = DEFAULT_GRACE_MS) {
       closing ??= (async () => {
         const log = options.log.child({ stage: 'shutdown' });
@@ -121,6 +141,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         } finally {
           for (const t of timers) clearTimeout(t);
           await recovery?.stop();
+          await metricsListener?.close();
+          unregisterPool();
           await changes.close();
         }
         log.info('stopped');

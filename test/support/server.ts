@@ -5,6 +5,7 @@ import type { Organization } from '../../src/db/index.js';
 import { logger } from '../../src/logger.js';
 import type { ImportSettings } from '../../src/server/context.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
+import type { MetricsSettings } from '../../src/server/metrics-endpoint.js';
 import type { ObjectStore } from '../../src/storage/index.js';
 import { createTestEnvironment, type TestEnvironment } from './services.js';
 import { NO_TRACES as NO_STORED_TRACES, organizationTraces } from './traces.js';
@@ -45,6 +46,8 @@ export async function startTestServer(
     store?: ObjectStore;
     uploadAdmission?: Partial<UploadAdmissionConfig>;
     recoveryIntervalMs?: number;
+    /** GET /metrics: a listener of its own (port 0: any free one) and/or a token on the API port. */
+    metrics?: MetricsSettings;
   } = {},
 ): Promise<TestServer> {
   const env = await createTestEnvironment();
@@ -55,6 +58,7 @@ export async function startTestServer(
     ...(options.imports && { imports: options.imports }),
     uploadAdmission: { ...TEST_UPLOAD_CAPS, ...options.uploadAdmission },
     ...(options.recoveryIntervalMs !== undefined && { recoveryIntervalMs: options.recoveryIntervalMs }),
+    ...(options.metrics && { metrics: options.metrics }),
     host: '127.0.0.1',
     port: 0,
     log: logger,
