@@ -64,6 +64,8 @@ export interface Config {
   recoveryIntervalMs: number;
   /** Where `ingest serve` answers GET /metrics; nowhere unless a port or a token is set. */
   metrics: MetricsConfig;
+  /** Statements slower than this are recorded for logs.slow_queries (INGEST_SLOW_STATEMENT), in ms; 0: off. */
+  slowStatementMs: number;
 }
 
 /** GET /metrics: a listener of its own, or the API's port behind a bearer token (or both). */
@@ -106,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     recoveryIntervalMs: envDuration(env, 'INGEST_RECOVERY_INTERVAL', LIMITS.recoveryIntervalMs),
     metrics: loadMetricsConfig(env),
+    slowStatementMs: envDuration(env, 'INGEST_SLOW_STATEMENT', LIMITS.slowStatementMs),
   };
   for (const bucket of config.importBuckets) {
     if (!isBucketName(bucket)) {

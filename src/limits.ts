@@ -109,6 +109,13 @@ export const LIMITS = {
    * its organization's quota until then. One minute costs one indexed query a minute.
    */
   recoveryIntervalMs: { default: 60_000, min: 1_000, max: 86_400_000 },
+  /**
+   * A statement that takes longer is recorded in monitoring.statement_timings, which logs.slow_queries
+   * reads when pg_stat_statements does not collect (INGEST_SLOW_STATEMENT; 0: off). Half a second is
+   * PostgreSQL's usual log_min_duration_statement advice for OLTP work: ingest's request-path statements
+   * take milliseconds, so what passes it is a bulk step (COPY, a large delete) or a problem.
+   */
+  slowStatementMs: { default: 500, min: 0, max: 3_600_000 },
 } as const;
 
 /**

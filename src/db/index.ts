@@ -1,5 +1,12 @@
 export { type ActivityEntry, logActivity } from './activity-log.js';
 export {
+  type AnalysisResult,
+  deleteAnalysisResults,
+  getAnalysisResult,
+  purgeExpiredAnalysisResults,
+  putAnalysisResult,
+} from './analysis-results.js';
+export {
   type ApiKeyCredentials,
   type ApiKeyRecord,
   type CountedRequests,
@@ -33,7 +40,17 @@ export {
   markFileReady,
 } from './files.js';
 export { insertMetricRows, listFileMetrics, listReadyFileMetrics } from './metrics-rows.js';
-export { migrate } from './migrate.js';
+export { migrate, pendingMigrations } from './migrate.js';
+export {
+  activityPartitionsAhead,
+  listPartitionSizes,
+  listSlowQueries,
+  organizationMetricsRefreshedAt,
+  type PartitionSize,
+  queueBacklog,
+  type SlowQuery,
+  serverVersion,
+} from './monitoring.js';
 export { notify, ping } from './notifications.js';
 export {
   deleteOrganizationRows,
@@ -53,7 +70,7 @@ export {
   listOrganizations,
   type Organization,
 } from './organizations.js';
-export { createPool, type Queryable } from './pool.js';
+export { createPool, flushStatementTimings, type Queryable } from './pool.js';
 export {
   deleteAbandonedFile,
   findFileSha256,
