@@ -66,6 +66,8 @@ export interface Config {
   metrics: MetricsConfig;
   /** Statements slower than this are recorded for logs.slow_queries (INGEST_SLOW_STATEMENT), in ms; 0: off. */
   slowStatementMs: number;
+  /** Folder of pg_dump and pg_restore for `ingest backup` (INGEST_PG_BIN); unset: the usual places. */
+  pgBinDir?: string;
 }
 
 /** GET /metrics: a listener of its own, or the API's port behind a bearer token (or both). */
@@ -127,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   if (env.DATABASE_URL) config.databaseUrl = env.DATABASE_URL;
+  if (env.INGEST_PG_BIN) config.pgBinDir = resolve(env.INGEST_PG_BIN);
   if (env.INGEST_READ_CACHE_SIZE)
     config.readCacheBytes = parseEnvSize('INGEST_READ_CACHE_SIZE', env.INGEST_READ_CACHE_SIZE);
   if (env.INGEST_S3_BUCKET) {

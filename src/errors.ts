@@ -51,6 +51,15 @@ export const ERROR_CODES = {
   FILE_NOT_FOUND: { status: 404, summary: 'No file with that id exists in this organization.' },
   ORG_NOT_FOUND: { status: 404, summary: 'No organization with that slug exists.' },
   ORG_EXISTS: { status: 409, summary: 'An organization with that slug already exists.' },
+  BACKUP_INVALID: {
+    status: 400,
+    summary:
+      'The backup folder is incomplete, or a file in it does not match the checksum its manifest records.',
+  },
+  RESTORE_TARGET_NOT_EMPTY: {
+    status: 409,
+    summary: "The database to restore into already holds ingest's schema; restore into an empty database.",
+  },
   KEY_NOT_FOUND: { status: 404, summary: 'No API key with that id exists.' },
   UNAUTHORIZED: { status: 401, summary: 'The API key is missing, malformed, unknown or revoked.' },
   FORBIDDEN: {
@@ -97,6 +106,10 @@ export const ERROR_CODES = {
   STORAGE_ERROR: { status: 502, summary: 'The object store failed to store or return an object.' },
   CHECKSUM_MISMATCH: { status: 500, summary: 'Stored bytes do not match their recorded checksum.' },
   WORKER_FAILED: { status: 500, summary: 'A worker thread crashed while processing a chunk.' },
+  BACKUP_FAILED: {
+    status: 500,
+    summary: 'pg_dump or pg_restore failed, or no client binaries matching the server were found.',
+  },
   INTERNAL: { status: 500, summary: 'An unexpected error; the log has its details.' },
 } as const;
 

@@ -16,7 +16,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['chunker', 'metrics'],
   ['workers'],
   ['cache-coherence'],
-  ['ingest'],
+  ['ingest', 'operations'],
   ['server'],
   ['cli'],
 ];

@@ -3,6 +3,7 @@ import { ON_ERROR_POLICIES } from '../domain/index.js';
 import { LIMITS } from '../limits.js';
 import { formatBytes } from '../units.js';
 import { registerKeyCommands } from './commands/api-keys.js';
+import { registerBackupCommands } from './commands/backup.js';
 import { dbStartCommand, dbStatusCommand, dbStopCommand, migrateCommand } from './commands/database.js';
 import { exportCommand } from './commands/export-file.js';
 import { ingestFilesCommand } from './commands/ingest-files.js';
@@ -195,6 +196,8 @@ Environment (besides DATABASE_URL and the rest of the CLI's):
     .command('migrate')
     .description('apply pending database migrations (other commands do this automatically)')
     .action(async () => migrateCommand());
+
+  registerBackupCommands(program, setExitCode);
 
   return program;
 }

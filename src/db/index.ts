@@ -19,6 +19,16 @@ export {
 } from './api-keys.js';
 export { clearArchive, listArchivableFiles, replaceChunksWithArchive } from './archives.js';
 export { ensureAudit } from './audits.js';
+export {
+  backupSchemas,
+  createDatabaseIfMissing,
+  ensureAppRole,
+  ensureStatementsExtension,
+  exportSnapshot,
+  hasIngestSchema,
+  listReferencedObjects,
+  type ReferencedObject,
+} from './backup-support.js';
 export { type ChunkRow, ChunkWriter } from './chunk-writer.js';
 export { readChunks, type StoredChunk } from './chunks.js';
 export { lockFile, tryLockFile, tryWithFileLock, unlockFile, withFileLock } from './file-lock.js';
