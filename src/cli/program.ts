@@ -5,6 +5,7 @@ import { formatBytes } from '../units.js';
 import { registerKeyCommands } from './commands/api-keys.js';
 import { registerBackupCommands } from './commands/backup.js';
 import { dbStartCommand, dbStatusCommand, dbStopCommand, migrateCommand } from './commands/database.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { exportCommand } from './commands/export-file.js';
 import { ingestFilesCommand } from './commands/ingest-files.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
@@ -198,6 +199,7 @@ Environment (besides DATABASE_URL and the rest of the CLI's):
     .action(async () => migrateCommand());
 
   registerBackupCommands(program, setExitCode);
+  registerDoctorCommand(program, setExitCode);
 
   return program;
 }
