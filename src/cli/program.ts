@@ -170,6 +170,7 @@ Environment (besides DATABASE_URL and the rest of the CLI's):
   INGEST_METRICS_PORT              serve GET /metrics on a listener of its own (default: none)
   INGEST_METRICS_HOST              address of that listener (default 127.0.0.1)
   INGEST_METRICS_TOKEN             serve GET /metrics on the API port to this bearer token (default: not served)
+  INGEST_SLOW_STATEMENT            record statements slower than this for logs.slow_queries (default 500ms; 0: off)
   INGEST_MAX_COLUMNS, INGEST_MAX_HEADER_BYTES, INGEST_MAX_METRIC_ROWS, INGEST_MAX_INFLATED_BYTES,
   INGEST_MAX_INFLATION_RATIO, INGEST_INFLATION_RATIO_FLOOR: what one file may cost (README, Configuration)`,
     )
