@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { IngestError } from './errors.js';
-import { type ContentLimits, GiB, LIMITS, metricRowsFor } from './limits.js';
+import { type ContentLimits, GiB, LIMITS, metricRowsFor, PEOPLE_LIMITS } from './limits.js';
 import { isBucketName, sameBucket } from './s3-bucket-name.js';
 import { parseByteSize, parseDuration } from './units.js';
 
@@ -68,6 +68,46 @@ export interface Config {
   slowStatementMs: number;
   /** Folder of pg_dump and pg_restore for `ingest backup` (INGEST_PG_BIN); unset: the usual places. */
   pgBinDir?: string;
+  /** A job worker's heartbeat deadline (INGEST_JOB_HEARTBEAT), in ms. */
+  jobHeartbeatMs: number;
+  /** Uploads above this many bytes run as jobs (INGEST_ASYNC_THRESHOLD). */
+  asyncThresholdBytes: number;
+  /** Months of activity-log partitions kept (INGEST_ACTIVITY_RETENTION). */
+  activityRetentionMonths: number;
+  /** Sign-in through the identity provider (INGEST_AUTH_*); absent: only API keys authenticate. */
+  auth?: AuthConfig;
+  /** Bounds on members, invitations, clients and keys (INGEST_MAX_MEMBERS and the rest). */
+  peopleLimits: PeopleLimits;
+}
+
+/** Where sign-in tokens come from and what they must say. */
+export interface AuthConfig {
+  /** INGEST_AUTH_ISSUER: the `iss` every token must carry. */
+  issuer: string;
+  /** INGEST_AUTH_AUDIENCE: the `aud` every token must carry (unset: any audience). */
+  audience?: string;
+  /** INGEST_AUTH_JWKS_URL: the provider's signing keys (default: the issuer's /.well-known/jwks.json). */
+  jwksUrl: string;
+  /** INGEST_AUTH_CLOCK_TOLERANCE: seconds of clock difference allowed on exp and nbf. */
+  clockToleranceSeconds: number;
+}
+
+/** See PEOPLE_LIMITS in src/limits.ts. */
+export interface PeopleLimits {
+  maxMembers: number;
+  maxInvitations: number;
+  maxClients: number;
+  maxApiKeys: number;
+}
+
+/** The people limits when nothing is configured. */
+export function defaultPeopleLimits(): PeopleLimits {
+  return {
+    maxMembers: PEOPLE_LIMITS.maxMembers.default,
+    maxInvitations: PEOPLE_LIMITS.maxInvitations.default,
+    maxClients: PEOPLE_LIMITS.maxClients.default,
+    maxApiKeys: PEOPLE_LIMITS.maxApiKeys.default,
+  };
 }
 
 /** GET /metrics: a listener of its own, or the API's port behind a bearer token (or both). */
@@ -111,7 +151,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     recoveryIntervalMs: envDuration(env, 'INGEST_RECOVERY_INTERVAL', LIMITS.recoveryIntervalMs),
     metrics: loadMetricsConfig(env),
     slowStatementMs: envDuration(env, 'INGEST_SLOW_STATEMENT', LIMITS.slowStatementMs),
+    jobHeartbeatMs: envDuration(env, 'INGEST_JOB_HEARTBEAT', LIMITS.jobHeartbeatMs),
+    asyncThresholdBytes: env.INGEST_ASYNC_THRESHOLD
+      ? parseEnvSize('INGEST_ASYNC_THRESHOLD', env.INGEST_ASYNC_THRESHOLD)
+      : LIMITS.asyncThresholdBytes.default,
+    activityRetentionMonths: envInteger(env, 'INGEST_ACTIVITY_RETENTION', LIMITS.activityRetentionMonths),
+    peopleLimits: {
+      maxMembers: envInteger(env, 'INGEST_MAX_MEMBERS', PEOPLE_LIMITS.maxMembers),
+      maxInvitations: envInteger(env, 'INGEST_MAX_INVITATIONS', PEOPLE_LIMITS.maxInvitations),
+      maxClients: envInteger(env, 'INGEST_MAX_CLIENTS', PEOPLE_LIMITS.maxClients),
+      maxApiKeys: envInteger(env, 'INGEST_MAX_API_KEYS', PEOPLE_LIMITS.maxApiKeys),
+    },
   };
+  const auth = loadAuthConfig(env);
+  if (auth) config.auth = auth;
   for (const bucket of config.importBuckets) {
     if (!isBucketName(bucket)) {
       throw new IngestError(
@@ -159,6 +212,55 @@ function loadMetricsConfig(env: NodeJS.ProcessEnv): MetricsConfig {
     metrics.token = token;
   }
   return metrics;
+}
+
+/** INGEST_AUTH_*: absent unless INGEST_AUTH_ISSUER is set; the URLs must be http(s). */
+function loadAuthConfig(env: NodeJS.ProcessEnv): AuthConfig | undefined {
+  const issuer = env.INGEST_AUTH_ISSUER?.trim();
+  if (!issuer) {
+    if (env.INGEST_AUTH_JWKS_URL || env.INGEST_AUTH_AUDIENCE) {
+      throw new IngestError(
+        'INVALID_OPTION',
+        'INGEST_AUTH_JWKS_URL and INGEST_AUTH_AUDIENCE need INGEST_AUTH_ISSUER',
+        {
+          option: 'INGEST_AUTH_ISSUER',
+        },
+      );
+    }
+    return undefined;
+  }
+  const jwksUrl = env.INGEST_AUTH_JWKS_URL?.trim() || `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`;
+  for (const [name, value] of [
+    ['INGEST_AUTH_ISSUER', issuer],
+    ['INGEST_AUTH_JWKS_URL', jwksUrl],
+  ] as const) {
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+      throw new IngestError(
+        'INVALID_OPTION',
+        `${name} must be an http(s) URL, got ${JSON.stringify(value)}`,
+        {
+          option: name,
+        },
+      );
+    }
+  }
+  const audience = env.INGEST_AUTH_AUDIENCE?.trim();
+  return {
+    issuer,
+    ...(audience && { audience }),
+    jwksUrl,
+    clockToleranceSeconds: envInteger(
+      env,
+      'INGEST_AUTH_CLOCK_TOLERANCE',
+      PEOPLE_LIMITS.authClockToleranceSeconds,
+    ),
+  };
 }
 
 function loadContentLimits(env: NodeJS.ProcessEnv): ContentLimits {

@@ -60,12 +60,63 @@ export const ERROR_CODES = {
     status: 409,
     summary: "The database to restore into already holds ingest's schema; restore into an empty database.",
   },
+  TABLE_EXISTS: {
+    status: 409,
+    summary: 'The table to materialize into already exists (use --replace or --append).',
+  },
+  TYPE_MISMATCH: {
+    status: 400,
+    summary:
+      'A value does not fit the type of the table column it is loaded into (--where-type-fails error).',
+  },
+  JOB_NOT_FOUND: { status: 404, summary: 'No job with that id exists in this organization.' },
+  JOB_STATE_CONFLICT: {
+    status: 409,
+    summary:
+      'The job is not in a state that allows this: only a failed job is retried, only an unfinished one cancelled.',
+  },
   KEY_NOT_FOUND: { status: 404, summary: 'No API key with that id exists.' },
-  UNAUTHORIZED: { status: 401, summary: 'The API key is missing, malformed, unknown or revoked.' },
+  UNAUTHORIZED: {
+    status: 401,
+    summary:
+      'The API key is missing, malformed, unknown or revoked, or the sign-in token is invalid, expired or not from the configured provider.',
+  },
   FORBIDDEN: {
     status: 403,
     summary:
-      "The API key lacks the scope this endpoint needs, or an import reads outside its organization's prefix of an allowed bucket.",
+      "The API key lacks the scope, or the user's role the permission, this endpoint needs; or an import reads outside its organization's prefix of an allowed bucket.",
+  },
+  ORG_REQUIRED: {
+    status: 400,
+    summary: "A signed-in user's request names no organization: send X-Ingest-Organization: <slug>.",
+  },
+  MEMBER_NOT_FOUND: {
+    status: 404,
+    summary: 'No member or pending invitation with that user id or email exists in this organization.',
+  },
+  LAST_OWNER: {
+    status: 409,
+    summary: 'The change would leave the organization without an owner.',
+  },
+  TOO_MANY_MEMBERS: {
+    status: 409,
+    summary: 'The organization has the maximum number of members (INGEST_MAX_MEMBERS).',
+  },
+  TOO_MANY_INVITATIONS: {
+    status: 409,
+    summary: 'The organization has the maximum number of pending invitations (INGEST_MAX_INVITATIONS).',
+  },
+  TOO_MANY_CLIENTS: {
+    status: 409,
+    summary: 'The agency has the maximum number of client organizations (INGEST_MAX_CLIENTS).',
+  },
+  TOO_MANY_KEYS: {
+    status: 409,
+    summary: 'The organization has the maximum number of unrevoked API keys (INGEST_MAX_API_KEYS).',
+  },
+  NOT_AN_AGENCY: {
+    status: 409,
+    summary: 'A client organization cannot have client organizations of its own (agencies are one level).',
   },
   RATE_LIMITED: { status: 429, summary: "The API key's per-minute request limit is used up." },
   TOO_MANY_AUTH_FAILURES: {
@@ -96,6 +147,10 @@ export const ERROR_CODES = {
     summary: 'The request body is neither text/csv (or application/octet-stream) nor multipart/form-data.',
   },
   // Faults of the system around ingest. 5xx: retrying may succeed.
+  IDENTITY_PROVIDER_UNAVAILABLE: {
+    status: 503,
+    summary: "The identity provider's signing keys (INGEST_AUTH_JWKS_URL) could not be fetched; retry later.",
+  },
   SHUTTING_DOWN: { status: 503, summary: 'The server is shutting down; retry on another instance.' },
   DATABASE_UNAVAILABLE: {
     status: 503,
@@ -111,6 +166,13 @@ export const ERROR_CODES = {
     summary: 'pg_dump or pg_restore failed, or no client binaries matching the server were found.',
   },
   INTERNAL: { status: 500, summary: 'An unexpected error; the log has its details.' },
+
+  // Not errors: what the lenient policy records in rejected_rows (kept = true) for each row it repaired,
+  // and where it stopped at a second table. Never raised; the upload succeeds (200/201).
+  FIELDS_PADDED: { status: 200, summary: 'Lenient: a short row was kept, padded with empty fields.' },
+  FIELDS_JOINED: { status: 200, summary: 'Lenient: extra fields were kept, joined into the last column.' },
+  QUOTE_REPAIRED: { status: 200, summary: 'Lenient: a stray or unclosed quote was read as a character.' },
+  SECOND_TABLE: { status: 200, summary: 'Lenient: a second table after a blank line was not loaded.' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -116,6 +116,32 @@ export const LIMITS = {
    * take milliseconds, so what passes it is a bulk step (COPY, a large delete) or a problem.
    */
   slowStatementMs: { default: 500, min: 0, max: 3_600_000 },
+  /**
+   * Rows per page of `GET /v1/files/:id/rows` and `ingest rows`. The default fills a screen; the maximum
+   * keeps a JSON page to a few MiB for typical widths (10,000 rows x ~200 bytes), while a page is still
+   * at most a few chunks to decompress at the 1 MiB default chunk size.
+   */
+  rowsPage: { default: 100, min: 1, max: 10_000 },
+  /** Parquet row group size: large enough for columnar compression, small enough to buffer (64k rows). */
+  parquetRowGroupRows: 65_536,
+  /**
+   * How long a job worker may go without a heartbeat before pg-boss hands its job to another worker
+   * (INGEST_JOB_HEARTBEAT). pg-boss refuses less than 10 s; 30 s leaves a busy event loop three refreshes
+   * (one every 15 s) before a live worker's job is taken from it, and a SIGKILLed worker's job waits at
+   * most about a minute (heartbeat plus one monitor pass, which runs at the same interval).
+   */
+  jobHeartbeatMs: { default: 30_000, min: 10_000, max: 3_600_000 },
+  /**
+   * Uploads larger than this are ingested by a job even without `?async=true` (INGEST_ASYNC_THRESHOLD):
+   * 256 MiB takes about a minute to ingest on two cores (bench "large file"), longer than proxies and
+   * clients commonly hold an idle response. 0 makes every upload asynchronous.
+   */
+  asyncThresholdBytes: { default: 256 * 1024 * 1024, min: 0, max: Number.MAX_SAFE_INTEGER },
+  /**
+   * Months of logs.activity_log partitions kept (INGEST_ACTIVITY_RETENTION); older partitions are dropped
+   * by the daily retention schedule. 13 covers a year plus the month the year-ago comparison starts in.
+   */
+  activityRetentionMonths: { default: 13, min: 1, max: 1200 },
 } as const;
 
 /**
@@ -157,3 +183,43 @@ export function defaultContentLimits(): ContentLimits {
     inflationRatioFloorBytes: LIMITS.inflationRatioFloorBytes.default,
   };
 }
+
+/**
+ * Bounds on what one tenant's people can create through the API or the CLI, each refused with its own
+ * code, and on sign-in tokens. None comes from a measurement: they are far above what the SaaS's largest
+ * customers use (tens of members, a few hundred clients per agency) and small enough that a listing of
+ * any of them is one bounded answer and that no tenant can grow the tables without limit.
+ */
+export const PEOPLE_LIMITS = {
+  /** Members of one organization (INGEST_MAX_MEMBERS): TOO_MANY_MEMBERS past it. */
+  maxMembers: { default: 1_000, min: 1, max: 1_000_000 },
+  /** Pending email invitations of one organization (INGEST_MAX_INVITATIONS): TOO_MANY_INVITATIONS. */
+  maxInvitations: { default: 200, min: 0, max: 1_000_000 },
+  /** Client organizations of one agency (INGEST_MAX_CLIENTS): TOO_MANY_CLIENTS. */
+  maxClients: { default: 1_000, min: 0, max: 1_000_000 },
+  /** Unrevoked API keys of one organization created through POST /v1/keys (INGEST_MAX_API_KEYS): TOO_MANY_KEYS. */
+  maxApiKeys: { default: 100, min: 0, max: 1_000_000 },
+  /**
+   * Seconds of clock difference allowed when checking a token's exp and nbf (INGEST_AUTH_CLOCK_TOLERANCE):
+   * the provider's clock and ours drift apart by seconds at most; 30 s also covers a token minted just
+   * before a request while keeping an expired token unusable half a minute after its end.
+   */
+  authClockToleranceSeconds: { default: 30, min: 0, max: 300 },
+  /**
+   * Characters of a sign-in token looked at (longer: UNAUTHORIZED before any parsing). Provider tokens
+   * with a few custom claims are 1-2 KB; 8 KiB is also about what HTTP servers accept as one header.
+   */
+  maxTokenChars: 8 * KiB,
+  /**
+   * Minimum milliseconds between two fetches of the provider's JWKS caused by unknown key ids: a key
+   * rotated in at the provider is picked up within this delay, and tokens with made-up kids cost at most
+   * one fetch per period and process. jose's default is 30 s; rotation is rare, 2 s bounds the fetches.
+   */
+  jwksRefreshCooldownMs: 2_000,
+  /**
+   * What a server remembers of a user's access per organization (src/cache-coherence/membership-cache.ts):
+   * entries at most, and for how long. Membership changes drop it at once through the change feed.
+   */
+  membershipCacheEntries: 10_000,
+  membershipCacheTtlMs: 10_000,
+} as const;

@@ -16,7 +16,10 @@ const LAYERS: readonly (readonly string[])[] = [
   ['chunker', 'metrics'],
   ['workers'],
   ['cache-coherence'],
-  ['ingest', 'operations'],
+  ['ingest', 'people', 'operations'],
+  // Background work on the job queue sits above the pipeline it runs (jobs -> ingest) and below the
+  // processes that start it (server, cli): ingest never knows whether a request or a job called it.
+  ['jobs'],
   ['server'],
   ['cli'],
 ];

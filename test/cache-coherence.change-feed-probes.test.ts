@@ -93,8 +93,12 @@ describe('ChangeFeed probe timing', () => {
     expect(h.feed.live).toBe(true);
     expect(h.resets).toEqual([1]);
     const [connection] = h.connections;
-    expect(connection!.listened.slice(0, 2)).toEqual(['ingest_file_changes', 'ingest_api_key_changes']);
-    expect(connection!.listened[2]).toMatch(/^ingest_change_probe_[0-9a-f]{32}$/);
+    expect(connection!.listened.slice(0, 3)).toEqual([
+      'ingest_file_changes',
+      'ingest_api_key_changes',
+      'ingest_membership_changes',
+    ]);
+    expect(connection!.listened[3]).toMatch(/^ingest_change_probe_[0-9a-f]{32}$/);
   });
 
   it('notifies itself every second, one probe in flight at a time', async () => {
@@ -104,7 +108,7 @@ describe('ChangeFeed probe timing', () => {
     expect(connection.probes).toHaveLength(0);
     await advance(1);
     expect(connection.probes).toHaveLength(1);
-    expect(connection.probes[0]!.channel).toBe(connection.listened[2]);
+    expect(connection.probes[0]!.channel).toBe(connection.listened[3]);
     connection.answerProbe();
     await advance(999);
     expect(connection.probes).toHaveLength(1);

@@ -112,8 +112,13 @@ describe('unknown-key floods', () => {
     expect(unauthorized.every((a) => a.code === 'UNAUTHORIZED')).toBe(true);
     expect(throttled.every((a) => a.code === 'TOO_MANY_AUTH_FAILURES')).toBe(true);
     for (const a of throttled) expect(Number(a.retryAfter)).toBeGreaterThanOrEqual(1);
-    // The flooding address stays throttled, another address is not.
-    expect((await get(t.url, '/v1/usage', randomKey(), '127.0.0.2')).code).toBe('TOO_MANY_AUTH_FAILURES');
+    // The flooding address stays throttled, another address is not. Its bucket refills one look-up every
+    // 60/perMinute s, so on a slow machine a look-up or two may be paid for again by now: of 10 requests
+    // at once, some are still refused.
+    const again = await Promise.all(
+      Array.from({ length: 10 }, () => get(t.url, '/v1/usage', randomKey(), '127.0.0.2')),
+    );
+    expect(again.map((a) => a.code)).toContain('TOO_MANY_AUTH_FAILURES');
     expect((await get(t.url, '/v1/usage', randomKey(), '127.0.0.3')).code).toBe('UNAUTHORIZED');
   });
 

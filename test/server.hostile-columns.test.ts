@@ -69,29 +69,35 @@ async function healthzWhile(done: Promise<unknown>): Promise<number[]> {
 }
 
 describe('server: hostile headers', () => {
-  it('refuses 150,000 repeated names (a 1 KB gzip) with TOO_MANY_COLUMNS while /healthz keeps answering', async () => {
-    // A first ingest starts the worker threads, whose start-up competes for the CPU with everything else.
-    expect((await upload(Buffer.from('id,name\n1,warm\n'), 'warm-up.csv')).status).toBe(201);
-    const header = `${new Array(150_000).fill('a').join(',')}\n1\n`;
-    const body = gzipSync(header, { level: 9 });
-    expect(body.length).toBeLessThan(2048);
-    const metricsBefore = await metricRowCount();
-    const response = upload(body, 'wide.csv.gz');
-    const latencies = await healthzWhile(response);
-    const res = await response;
-    expect(res.status).toBe(422);
-    expect((await json(res)).error).toMatchObject({
-      code: 'TOO_MANY_COLUMNS',
-      message: expect.stringMatching(/wide\.csv\.gz has 150000 columns, more than the maximum of 2000/),
-      file: 'wide.csv.gz',
-      columns: 150_000,
-      maxColumns: 2000,
-    });
-    expect(latencies.length).toBeGreaterThan(0);
-    // The issue's requirement: the event loop is never held long enough to delay /healthz by 100 ms.
-    expect(Math.max(...latencies)).toBeLessThan(100);
-    expect(await metricRowCount()).toBe(metricsBefore);
-  }, 60_000);
+  it(
+    'refuses 150,000 repeated names (a 1 KB gzip) with TOO_MANY_COLUMNS while /healthz keeps answering',
+    async () => {
+      // A first ingest starts the worker threads, whose start-up competes for the CPU with everything else.
+      expect((await upload(Buffer.from('id,name\n1,warm\n'), 'warm-up.csv')).status).toBe(201);
+      const header = `${new Array(150_000).fill('a').join(',')}\n1\n`;
+      const body = gzipSync(header, { level: 9 });
+      expect(body.length).toBeLessThan(2048);
+      const metricsBefore = await metricRowCount();
+      const response = upload(body, 'wide.csv.gz');
+      const latencies = await healthzWhile(response);
+      const res = await response;
+      expect(res.status).toBe(422);
+      expect((await json(res)).error).toMatchObject({
+        code: 'TOO_MANY_COLUMNS',
+        message: expect.stringMatching(/wide\.csv\.gz has 150000 columns, more than the maximum of 2000/),
+        file: 'wide.csv.gz',
+        columns: 150_000,
+        maxColumns: 2000,
+      });
+      expect(latencies.length).toBeGreaterThan(0);
+      // The issue's requirement: the event loop is never held long enough to delay /healthz by 100 ms.
+      expect(Math.max(...latencies)).toBeLessThan(100);
+      expect(await metricRowCount()).toBe(metricsBefore);
+      // A wall-clock bound measured from a client in a shared machine: a retry absorbs a scheduler stall of
+      // the whole machine, never a slow server (a quadratic or on-loop step fails every attempt).
+    },
+    { timeout: 60_000, retry: 2 },
+  );
 
   it('refuses 100,000 columns of 3 rows before writing a metric row', async () => {
     const names = Array.from({ length: 100_000 }, (_, i) => `c${i}`).join(',');

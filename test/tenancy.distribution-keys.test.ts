@@ -17,6 +17,7 @@ const TENANT_SCHEMAS = ['tenant', 'audit', 'storage_meta', 'analytics', 'logs', 
 const REFERENCE_TABLES: Record<string, string> = {
   'tenant.organizations': 'the organizations themselves: small, and the target of every foreign key',
   'tenant.api_keys': 'found by its globally unique prefix before the organization is known',
+  'tenant.users': 'people sign in once and belong to several organizations',
 };
 
 let db: TestDatabase;
@@ -71,7 +72,7 @@ describe('distribution keys', () => {
         ORDER BY 1`,
       [TENANT_SCHEMAS],
     );
-    // tenant.organizations is keyed by `id`, the organization id itself.
-    expect(rows.map((r) => r.table_name)).toEqual(['tenant.organizations']);
+    // tenant.organizations is keyed by `id`, the organization id itself; users span organizations.
+    expect(rows.map((r) => r.table_name)).toEqual(['tenant.organizations', 'tenant.users']);
   });
 });

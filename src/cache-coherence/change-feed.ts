@@ -7,7 +7,8 @@
  * insert, update or delete of a storage_meta.files row (channel ingest_file_changes), and on an API
  * key's deletion or a change to its revocation, scopes, limit, secret or prefix, but not to the
  * last_used_at stamp every count writes (ingest_api_key_changes); migration 0011's trigger adds an API
- * key's creation to that channel. PostgreSQL delivers a notification
+ * key's creation to that channel; migration 0030's triggers notify every change to a membership and every
+ * change of an organization's agency or its deletion (ingest_membership_changes). PostgreSQL delivers a notification
  * only when, and only if, its transaction commits, to every connection listening, in commit order.
  *
  * When the feed is live. One dedicated connection LISTENs on both channels and on a probe channel of
@@ -30,6 +31,7 @@
  * - UnknownKeyCache keeps and serves nothing: every unknown key is looked up;
  * - RateLimiter holds no lease: every request is counted on its own in PostgreSQL, which also refuses
  *   a revoked key (UNAUTHORIZED) on every request;
+ * - MembershipCache keeps and serves nothing: every signed-in request looks its membership up;
  * - AuthCache still recognises a key verified in the last 10 s, but that request then goes through the
  *   rate limiter's count, so a revocation still takes effect on the next request.
  *
@@ -50,6 +52,7 @@ import type { Change, ChangeFeedState, ChangeSubscriber } from './change-subscri
 const CHANNELS: Record<string, Change['kind']> = {
   ingest_file_changes: 'file',
   ingest_api_key_changes: 'apiKey',
+  ingest_membership_changes: 'membership',
 };
 
 /** How often the connection proves it delivers: a notification it sends itself must come back. */

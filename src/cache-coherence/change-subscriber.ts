@@ -1,8 +1,9 @@
-/** A committed change to a row that cached answers depend on (the triggers of migrations 0009 and 0011). */
+/** A committed change to a row that cached answers depend on (the triggers of migrations 0009, 0011, 0030). */
 export interface Change {
-  kind: 'file' | 'apiKey';
+  /** `membership`: a membership added, changed or removed, or an organization's agency changed or deleted. */
+  kind: 'file' | 'apiKey' | 'membership';
   organizationId: string;
-  /** The file's or the API key's id. */
+  /** The file's or the API key's id; for a membership, the user's (the organization's for an organization). */
   id: string;
 }
 

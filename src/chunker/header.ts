@@ -1,5 +1,5 @@
 import { CsvError, parse } from 'csv-parse/sync';
-import type { Delimiter } from '../domain/index.js';
+import type { RecordSyntax } from '../domain/index.js';
 import { type ErrorCode, IngestError } from '../errors.js';
 import { CR, LF } from './constants.js';
 import type { Header } from './types.js';
@@ -13,13 +13,18 @@ import type { Header } from './types.js';
 export function parseHeader(
   raw: Buffer,
   recordStart: number,
-  delimiter: Delimiter,
+  syntax: RecordSyntax,
   limits: ColumnLimit = { maxColumns: Number.POSITIVE_INFINITY },
 ): Header {
   const line = countLineFeeds(raw, 0, recordStart) + 1;
-  const originalNames = parseRecord(withoutLineEnding(raw.subarray(recordStart)), delimiter, line);
+  const originalNames = parseRecord(withoutLineEnding(raw.subarray(recordStart)), syntax, line);
+  return headerOf(raw, originalNames, limits);
+}
+
+/** A header of the names given (no header record, or one the lenient policy read), over `raw`. */
+export function headerOf(raw: Buffer, originalNames: string[], limits: ColumnLimit): Header {
   if (originalNames.length > limits.maxColumns) throw tooManyColumns(originalNames.length, limits);
-  const lines = countLineFeeds(raw, 0, raw.length) + (raw[raw.length - 1] === LF ? 0 : 1);
+  const lines = countLineFeeds(raw, 0, raw.length) + (raw.length === 0 || raw[raw.length - 1] === LF ? 0 : 1);
   return { raw, originalNames, names: renameColumns(originalNames), lines };
 }
 
@@ -39,11 +44,18 @@ export function tooManyColumns(columns: number, limits: ColumnLimit): IngestErro
   );
 }
 
-function parseRecord(record: Buffer, delimiter: Delimiter, line: number): string[] {
+function parseRecord(record: Buffer, syntax: RecordSyntax, line: number): string[] {
   let records: string[][];
   try {
     // Same record delimiters the chunk workers must use: a file may mix LF and CRLF, a lone CR is data.
-    records = parse(record, { delimiter, quote: '"', record_delimiter: ['\r\n', '\n'], bom: false });
+    records = parse(record, {
+      delimiter: syntax.delimiter,
+      quote: syntax.quote,
+      escape: syntax.escape,
+      ...(syntax.skipInitialSpace && { ltrim: true }),
+      record_delimiter: ['\r\n', '\n'],
+      bom: false,
+    });
   } catch (err) {
     if (!(err instanceof CsvError)) throw err;
     const code: ErrorCode =

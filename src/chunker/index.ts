@@ -2,7 +2,10 @@ export type { TextFormat } from './detect-input.js';
 export { detectTextFormat } from './detect-input.js';
 export type { InflationLimit } from './inflation-limit.js';
 export { openChunks } from './open-chunks.js';
+export { RecordMachine, recordEnd, STEP } from './record-machine.js';
+export { type SniffOverrides, type SniffResult, sniffDialect } from './sniff-dialect.js';
 export {
+  fitNames,
   type HeaderLimits,
   type HeaderStep,
   headerStep,

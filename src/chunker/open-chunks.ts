@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
-import type { Dialect } from '../domain/index.js';
+import { type Dialect, type DialectOverrideName, recordSyntaxOf } from '../domain/index.js';
 import { IngestError } from '../errors.js';
 import { ByteReader } from './byte-reader.js';
 import { SAMPLE_BYTES } from './constants.js';
+import { crToLf, isCrOnly } from './cr-line-endings.js';
 import { bytesOf, gunzip, transcodeToUtf8 } from './decode-input.js';
 import { isGzip } from './detect-input.js';
 import { inflationCheck } from './inflation-limit.js';
@@ -43,20 +44,49 @@ async function open(input: Readable, options: ChunkerOptions): Promise<ChunkSour
     await reader.fill(SAMPLE_BYTES);
   }
 
-  const format = await sniffer.textFormat(reader.peek(), reader.atEnd);
-  if (format.skipBytes > 0) reader.skip(format.skipBytes);
+  const overrides = options.overrides ?? {};
+  const sniffedFormat = await sniffer.textFormat(reader.peek(), reader.atEnd);
+  // An encoding given by the caller wins; a UTF-8 BOM is still not content.
+  const format =
+    overrides.encoding === undefined
+      ? sniffedFormat
+      : {
+          ...sniffedFormat,
+          encoding: overrides.encoding,
+          bom: sniffedFormat.bom && overrides.encoding === 'utf-8',
+        };
+  if (format.skipBytes > 0 && format.encoding === 'utf-8') reader.skip(format.skipBytes);
   if (format.encoding !== 'utf-8') reader = new ByteReader(transcodeToUtf8(reader.drain(), format.encoding));
+  // Old Mac exports end lines with CR alone: read as LF, so every later stage sees records end at LF.
+  await reader.fill(SAMPLE_BYTES);
+  const crOnly = isCrOnly(reader.peek());
+  if (crOnly) reader = new ByteReader(crToLf(reader.drain()));
 
   const { sniffed, header } = await readHeader(reader, sniffer, options);
+  const given = (Object.keys(overrides) as DialectOverrideName[]).filter((k) => overrides[k] !== undefined);
+  const { syntax } = sniffed;
   const dialect: Dialect = {
-    delimiter: sniffed.delimiter,
-    quote: '"',
-    lineEnding: sniffed.lineEnding,
+    delimiter: syntax.delimiter,
+    quote: syntax.quote,
+    lineEnding: crOnly ? '\r' : sniffed.lineEnding,
     bom: format.bom,
     encoding: format.encoding,
     compression,
+    // The fields a plain RFC 4180 file does not need stay absent, as on rows written before they existed.
+    ...(syntax.escape !== syntax.quote && { escape: syntax.escape }),
+    ...(syntax.comment !== '' && { comment: syntax.comment }),
+    ...(syntax.skipInitialSpace && { skipInitialSpace: true }),
+    ...(!sniffed.header && { header: false }),
+    ...(sniffed.skipRows > 0 && { skipRows: sniffed.skipRows }),
+    ...(given.length > 0 && { overrides: given }),
   };
-  return { dialect, header, chunks: chunksOf(reader.drain(), input, dialect, header, options) };
+  const source: ChunkSource = {
+    dialect,
+    confidence: sniffed.confidence,
+    header,
+    chunks: chunksOf(reader.drain(), input, dialect, header, options),
+  };
+  return source;
 }
 
 /**
@@ -74,6 +104,8 @@ async function readHeader(
     maxColumns: options.maxColumns ?? Number.POSITIVE_INFINITY,
     maxHeaderBytes: options.maxHeaderBytes ?? Number.POSITIVE_INFINITY,
     ...named(options),
+    ...(options.overrides && { overrides: withoutEncoding(options.overrides) }),
+    ...(options.lenient && { lenient: true }),
   };
   for (let want = SAMPLE_BYTES; ; want = reader.length * 2) {
     await reader.fill(want);
@@ -95,7 +127,7 @@ function chunksOf(
   const splitter = new RowAlignedSplitter({
     chunkBytes: options.chunkBytes,
     maxRecordBytes: options.maxRecordBytes,
-    delimiter: dialect.delimiter,
+    syntax: recordSyntaxOf(dialect),
     firstLine: header.lines + 1,
   });
   const ready: Buffer[] = [];
@@ -150,6 +182,11 @@ function validateOptions(options: ChunkerOptions): void {
       });
     }
   }
+}
+
+function withoutEncoding(overrides: NonNullable<ChunkerOptions['overrides']>) {
+  const { encoding: _, ...rest } = overrides;
+  return rest;
 }
 
 const named = (options: ChunkerOptions): { name?: string } =>

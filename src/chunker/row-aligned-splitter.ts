@@ -1,20 +1,21 @@
-import type { Delimiter } from '../domain/index.js';
+import type { RecordSyntax } from '../domain/index.js';
 import { IngestError } from '../errors.js';
-import { LF, QUOTE } from './constants.js';
+import { LF } from './constants.js';
+import { RecordMachine, STEP } from './record-machine.js';
 
 export interface SplitterOptions {
   /** Target chunk size in bytes: a chunk ends right after the first record end at which it is at least this long. */
   chunkBytes: number;
   /** A record longer than this (line ending included) fails with RECORD_TOO_LARGE. */
   maxRecordBytes: number;
-  delimiter: Delimiter;
+  syntax: RecordSyntax;
   /** 1-based physical line of the first byte fed in (the line after the header), for error messages. */
   firstLine: number;
 }
 
 /**
  * Cuts a UTF-8 byte stream of whole records into chunks that end at record boundaries, with the quote rule
- * of record-scanner.ts; quote state carries across input buffers. Feed buffers with `push`, then call `end`.
+ * of record-machine.ts; quote state carries across input buffers. Feed buffers with `push`, then call `end`.
  *
  * Hot path: instead of visiting every byte it jumps between the next `"` and the next LF with
  * Buffer.indexOf (memchr), several times faster than a byte loop in JavaScript. Every LF is still seen
@@ -23,11 +24,17 @@ export interface SplitterOptions {
  * Input buffers are kept as slices until a chunk completes, then copied once into a chunk-sized buffer that
  * owns its memory, so a chunk can be transferred to a worker without dragging a shared pool buffer along.
  * Memory is bounded by chunkBytes + maxRecordBytes + one input buffer.
+ *
+ * That jump loop knows the doubled-quote syntax only (any quote character). A file with a backslash
+ * escape, comment lines or spaces before quotes goes byte by byte through RecordMachine, the rule itself.
  */
 export class RowAlignedSplitter {
   private readonly chunkBytes: number;
   private readonly maxRecordBytes: number;
   private readonly delimiter: number;
+  private readonly quote: number;
+  /** The byte-by-byte rule, for a syntax the jump loop does not know; null on the fast path. */
+  private readonly machine: RecordMachine | null;
 
   private parts: Buffer[] = [];
   private partsLength = 0;
@@ -47,7 +54,11 @@ export class RowAlignedSplitter {
   constructor(options: SplitterOptions) {
     this.chunkBytes = options.chunkBytes;
     this.maxRecordBytes = options.maxRecordBytes;
-    this.delimiter = options.delimiter.charCodeAt(0);
+    const { syntax } = options;
+    this.delimiter = syntax.delimiter.charCodeAt(0);
+    this.quote = syntax.quote.charCodeAt(0);
+    const jumpable = syntax.escape === syntax.quote && syntax.comment === '' && !syntax.skipInitialSpace;
+    this.machine = jumpable ? null : new RecordMachine(syntax);
     this.firstLine = options.firstLine;
   }
 
@@ -56,7 +67,8 @@ export class RowAlignedSplitter {
     const completed: Buffer[] = [];
     const length = buffer.length;
     if (length === 0) return completed;
-    const { chunkBytes, maxRecordBytes, delimiter } = this;
+    if (this.machine) return this.pushByBytes(buffer, this.machine);
+    const { chunkBytes, maxRecordBytes, delimiter, quote: QUOTE } = this;
     let inQuotes = this.inQuotes;
     let quotePending = this.quotePending;
     let lineFeeds = this.lineFeeds;
@@ -125,6 +137,44 @@ export class RowAlignedSplitter {
     this.offset += length;
     // Fail as soon as the unfinished record is too long, before buffering any more of it.
     if (this.offset - this.recordStart > maxRecordBytes) throw this.tooLarge(inQuotes);
+    return completed;
+  }
+
+  /** push() for a syntax the jump loop does not know: every byte through the rule. */
+  private pushByBytes(buffer: Buffer, machine: RecordMachine): Buffer[] {
+    const completed: Buffer[] = [];
+    const { chunkBytes, maxRecordBytes } = this;
+    const length = buffer.length;
+    let lineFeeds = this.lineFeeds;
+    let sliceStart = 0;
+    for (let i = 0; i < length; i++) {
+      const byte = buffer[i]!;
+      if (byte !== LF) {
+        machine.step(byte);
+        continue;
+      }
+      lineFeeds++;
+      if (machine.step(byte) !== STEP.RECORD_END) continue;
+      const end = i + 1;
+      const recordEnd = this.offset + end;
+      if (recordEnd - this.recordStart > maxRecordBytes) {
+        this.lineFeeds = lineFeeds;
+        throw this.tooLarge(false);
+      }
+      this.recordStart = recordEnd;
+      this.recordStartLineFeeds = lineFeeds;
+      if (this.partsLength + end - sliceStart >= chunkBytes) {
+        completed.push(this.takeChunk(buffer.subarray(sliceStart, end)));
+        sliceStart = end;
+      }
+    }
+    if (sliceStart < length) {
+      this.parts.push(sliceStart === 0 ? buffer : buffer.subarray(sliceStart));
+      this.partsLength += length - sliceStart;
+    }
+    this.lineFeeds = lineFeeds;
+    this.offset += length;
+    if (this.offset - this.recordStart > maxRecordBytes) throw this.tooLarge(machine.inQuotes);
     return completed;
   }
 

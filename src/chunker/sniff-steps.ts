@@ -1,9 +1,9 @@
 import { IngestError } from '../errors.js';
 import { CR, LF, SPACE, TAB } from './constants.js';
 import { detectTextFormat, type TextFormat } from './detect-input.js';
-import { type ColumnLimit, parseHeader, tooManyColumns } from './header.js';
-import { skipBlankLines } from './record-scanner.js';
-import { type SniffResult, sniffDialect } from './sniff-dialect.js';
+import { type ColumnLimit, headerOf, parseHeader, tooManyColumns } from './header.js';
+import { sampleRecords } from './sample-records.js';
+import { type SniffOverrides, type SniffResult, sniffDialect } from './sniff-dialect.js';
 import type { Header } from './types.js';
 
 /** What reading the header needs besides the sample. */
@@ -15,6 +15,13 @@ export interface HeaderLimits extends ColumnLimit {
    * each of its metric rows, so the header's size bounds the metrics a file writes.
    */
   maxHeaderBytes: number;
+  /** What the caller fixed instead of the sniffer (--delimiter, --no-header...). */
+  overrides?: SniffOverrides;
+  /**
+   * The lenient policy: the header is read forgivingly (as its rows will be) and fitted to the width most
+   * records agree on, so a header with a stray delimiter does not shift every column.
+   */
+  lenient?: boolean;
 }
 
 /** One try at reading the header off a sample: done, or the sample ends inside the header (read more). */
@@ -46,10 +53,10 @@ export function headerStep(sample: Buffer, atEnd: boolean, limits: HeaderLimits)
   if (atEnd && isBlank(sample)) {
     throw new IngestError('EMPTY_FILE', 'the file has no records, only blank lines or white space');
   }
-  const start = skipBlankLines(sample);
-  if (start < sample.length) {
-    const sniffed = sniffDialect(sample, start, atEnd);
-    if (sniffed.headerUnclosed) {
+  const sniffed = sniffDialect(sample, atEnd, limits.overrides);
+  const start = sniffed.tableStart;
+  if (start < sample.length || sniffed.headerEnd >= 0) {
+    if (sniffed.headerUnclosed && sniffed.header) {
       const line = lineOf(sample, start);
       throw new IngestError('UNCLOSED_QUOTE', `the header on line ${line} has a quote that is never closed`, {
         line,
@@ -59,14 +66,11 @@ export function headerStep(sample: Buffer, atEnd: boolean, limits: HeaderLimits)
       if (sniffed.headerEnd - start > limits.maxRecordBytes) throw headerTooLarge(sample, start, limits);
       if (sniffed.headerEnd - start > limits.maxHeaderBytes)
         throw headerOverCap(sniffed.headerEnd - start, limits);
-      if (sniffed.headerFields > limits.maxColumns) throw tooManyColumns(sniffed.headerFields, limits);
-      const header = parseHeader(
-        Buffer.from(sample.subarray(0, sniffed.headerEnd)),
-        start,
-        sniffed.delimiter,
-        limits,
-      );
-      return { done: true, sniffed, header };
+      const columns = limits.lenient || !sniffed.header ? sniffed.width : sniffed.headerFields;
+      if (Math.max(columns, sniffed.headerFields) > limits.maxColumns)
+        throw tooManyColumns(Math.max(columns, sniffed.headerFields), limits);
+      const raw = Buffer.from(sample.subarray(0, sniffed.headerEnd));
+      return { done: true, sniffed, header: readHeader(raw, sniffed, limits) };
     }
   }
   // Blank lines before the header count towards its size, so a file of nothing but newlines stays bounded too.
@@ -74,6 +78,34 @@ export function headerStep(sample: Buffer, atEnd: boolean, limits: HeaderLimits)
   // Refused as soon as the part read is over the cap, without reading the rest of the header.
   if (sample.length - start > limits.maxHeaderBytes) throw headerOverCap(sample.length - start, limits);
   return { done: false };
+}
+
+/**
+ * The header of the sniffed table: the header record parsed as strictly as the rows will be, or under
+ * the lenient policy read forgivingly and fitted to the table's width; `column_<n>` names without one.
+ */
+function readHeader(raw: Buffer, sniffed: SniffResult, limits: HeaderLimits) {
+  if (!sniffed.header) return headerOf(raw, new Array<string>(sniffed.width).fill(''), limits);
+  if (!limits.lenient) return parseHeader(raw, sniffed.tableStart, sniffed.syntax, limits);
+  const [record] = sampleRecords(raw, sniffed.tableStart, sniffed.syntax, true, 1).records;
+  const names = record?.cells ?? [''];
+  // A header naming more columns than most rows fill (optional trailing columns) keeps its names.
+  const named = names.filter((name) => name.trim() !== '').length;
+  return headerOf(raw, fitNames(names, Math.max(sniffed.width, named)), limits);
+}
+
+/**
+ * Names for a table `width` columns wide: a header with a stray delimiter loses its empty names first
+ * (from the right), then joins its last names into one; a short header gets empty names (`column_<n>`).
+ */
+export function fitNames(names: string[], width: number): string[] {
+  const fitted = [...names];
+  for (let i = fitted.length - 1; fitted.length > width && i >= 0; i--) {
+    if (fitted[i]!.trim() === '') fitted.splice(i, 1);
+  }
+  if (fitted.length > width) fitted.splice(width - 1, fitted.length, fitted.slice(width - 1).join(' '));
+  while (fitted.length < width) fitted.push('');
+  return fitted;
 }
 
 function headerOverCap(bytes: number, limits: HeaderLimits): IngestError {

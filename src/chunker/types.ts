@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Dialect } from '../domain/index.js';
+import type { Dialect, DialectOverrides } from '../domain/index.js';
 import type { InflationLimit } from './inflation-limit.js';
 import type { Sniffer } from './sniff-steps.js';
 
@@ -38,11 +38,18 @@ export interface ChunkerOptions {
   sniffer?: Sniffer;
   /** The file's name, for the messages of the limits above. */
   name?: string;
+  /** Dialect choices the caller made; the sniffer decides the rest. */
+  overrides?: DialectOverrides;
+  /** The lenient bad-row policy: the header is fitted to the width most records agree on. */
+  lenient?: boolean;
 }
 
 /** What `openChunks` returns once it has sniffed the start of the input. */
 export interface ChunkSource {
+  /** How to read the chunks (and export them): what the sniffer chose and the caller fixed. */
   dialect: Dialect;
+  /** How sure the sniffer was (0-1; 1 when the caller fixed delimiter, quote and header). */
+  confidence: number;
   header: Header;
   /** The data records, in order. Pull-based: the input is read only as fast as this is iterated. */
   chunks: AsyncIterable<RawChunk>;

@@ -27,3 +27,14 @@ export function parseIntegerOption(min: number, max: number) {
     return n;
   };
 }
+
+/** Names for characters a shell makes awkward to type. */
+const CHARACTER_NAMES: Record<string, string> = { tab: '\t', '\\t': '\t', space: ' ', none: '' };
+
+/** One character, or its name (`tab`, `\t`, `space`): a delimiter, quote, escape or comment character. */
+export function parseCharacterOption(value: string): string {
+  const character = CHARACTER_NAMES[value.toLowerCase()] ?? value;
+  if ([...character].length !== 1)
+    throw new InvalidArgumentError('expected one character (or tab, space), e.g. ";" or tab');
+  return character;
+}

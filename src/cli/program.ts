@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ON_ERROR_POLICIES } from '../domain/index.js';
+import { type DialectOverrides, ON_ERROR_POLICIES } from '../domain/index.js';
 import { LIMITS } from '../limits.js';
 import { formatBytes } from '../units.js';
 import { registerKeyCommands } from './commands/api-keys.js';
@@ -8,13 +8,34 @@ import { dbStartCommand, dbStatusCommand, dbStopCommand, migrateCommand } from '
 import { registerDoctorCommand } from './commands/doctor.js';
 import { exportCommand } from './commands/export-file.js';
 import { ingestFilesCommand } from './commands/ingest-files.js';
+import { registerJobCommands } from './commands/jobs.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { filesCommand } from './commands/list-files.js';
+import { registerMemberCommands } from './commands/members.js';
 import { registerOrganizationCommands } from './commands/organizations.js';
+import { registerReadCommands } from './commands/read-data.js';
 import { serveCommand } from './commands/serve.js';
 import { metricsCommand } from './commands/show-metrics.js';
-import { parseIntegerOption, parseSizeOption } from './option-parsers.js';
+import { parseCharacterOption, parseIntegerOption, parseSizeOption } from './option-parsers.js';
 import { EXIT } from './output.js';
+
+/** The dialect options given on the command line (commander sets `header` true unless --no-header). */
+function dialectOverrides(options: Record<string, unknown>): DialectOverrides {
+  const overrides: DialectOverrides = {};
+  for (const key of [
+    'delimiter',
+    'quote',
+    'escape',
+    'comment',
+    'headerRow',
+    'skipRows',
+    'encoding',
+  ] as const) {
+    if (options[key] !== undefined) Object.assign(overrides, { [key]: options[key] });
+  }
+  if (options.header === false) overrides.header = false;
+  return overrides;
+}
 
 /**
  * The `ingest` command line. Each action resolves to an exit code (see EXIT) so main() can close
@@ -37,8 +58,40 @@ export function buildProgram(signal: AbortSignal, setExitCode: (code: number) =>
     .addOption(
       new Option(
         '--on-error <policy>',
-        'bad rows: strict fails the file, skip records them and goes on',
+        'bad rows: strict fails the file, skip records them and goes on, lenient keeps ragged rows ' +
+          '(short ones padded, extra fields in the last column) and records each repair',
       ).choices(ON_ERROR_POLICIES),
+    )
+    .option(
+      '--delimiter <char>',
+      'field delimiter instead of the sniffed one (tab: "tab")',
+      parseCharacterOption,
+    )
+    .option('--quote <char>', 'quote character instead of the sniffed one (" or \')', parseCharacterOption)
+    .option(
+      '--escape <char>',
+      'escape for a quote inside quotes, e.g. \\ (default: the quote doubled)',
+      parseCharacterOption,
+    )
+    .option('--comment <char>', 'lines starting with this are not records, e.g. #', parseCharacterOption)
+    .option('--no-header', 'the first record is data; columns are named column_1, column_2, ...')
+    .option(
+      '--header-row <n>',
+      '1-based line of the header; the lines before it are skipped',
+      parseIntegerOption(1, 1_000_000),
+    )
+    .option(
+      '--skip-rows <n>',
+      'lines to skip before the table (a preamble)',
+      parseIntegerOption(0, 1_000_000),
+    )
+    .addOption(
+      new Option('--encoding <name>', 'text encoding instead of the detected one').choices([
+        'utf-8',
+        'windows-1252',
+        'utf-16le',
+        'utf-16be',
+      ]),
     )
     .option(
       '--max-errors <n>',
@@ -76,9 +129,14 @@ Examples:
   ingest big.csv --org acme --on-error skip --max-errors 100
   ingest files --org acme                    list the organization's files
   ingest export <fileId> -o copy.csv         rebuild a file (byte-identical for UTF-8 input)
+  ingest rows <fileId> --offset 1000         a page of rows (--json, --csv)
+  ingest export <fileId> --format parquet -o data.parquet
+  ingest materialize <fileId> --table sales.orders   a typed table for SQL
   ingest s3://bucket/data.csv --org acme     ingest an object from a bucket
   ingest archive --org acme --older-than 90d move old files' chunks to the object store
   ingest key create --org acme --scopes files:read,files:write
+  ingest member add ana@example.com --org acme --role admin   invite by email
+  ingest org create client1 --parent agency  a client organization of an agency
   ingest serve --port 8080                   the HTTP API
 
 Exit codes: 0 all files ingested, 1 a file failed, 2 usage error, 130 interrupted.
@@ -97,6 +155,7 @@ Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL, INGEST_S3_BUCKET (see 
             audit: options.audit,
             json: options.json,
             onError: options.onError,
+            dialect: dialectOverrides(options),
             maxErrors: options.maxErrors,
             chunkSize: options.chunkSize,
             maxRecordSize: options.maxRecordSize,
@@ -119,6 +178,18 @@ Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL, INGEST_S3_BUCKET (see 
     )
     .option('--normalize', 'write the parsed records as RFC 4180 CSV (comma, " quoting, header first, UTF-8)')
     .option('--original', 'write the stored original bytes as uploaded (from the object store)')
+    .addOption(
+      new Option('--format <format>', 'csv, or parquet: typed columns from the inferred types')
+        .choices(['csv', 'parquet'])
+        .default('csv'),
+    )
+    .option(
+      '--offset <n>',
+      'start at this row (0-based), as ingest rows does; the output is normalized CSV or Parquet',
+      parseIntegerOption(0, Number.MAX_SAFE_INTEGER),
+    )
+    .option('--limit <n>', 'at most n rows', parseIntegerOption(0, Number.MAX_SAFE_INTEGER))
+    .option('--columns <a,b>', 'only these columns, in this order')
     .action(async (fileId: string, options) => exportCommand(fileId, options));
 
   program
@@ -137,8 +208,10 @@ Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL, INGEST_S3_BUCKET (see 
     .action(async (fileId: string, options) => metricsCommand(fileId, options));
 
   registerOrganizationCommands(program);
+  registerReadCommands(program);
   registerLifecycleCommands(program);
   registerKeyCommands(program);
+  registerMemberCommands(program);
 
   program
     .command('serve')
@@ -151,6 +224,8 @@ Environment: DATABASE_URL, INGEST_HOME, INGEST_LOG_LEVEL, INGEST_S3_BUCKET (see 
       parseIntegerOption(0, 3600),
       30,
     )
+    .option('--no-worker', 'do not run jobs in this process (API-only node; run `ingest worker` elsewhere)')
+    .option('--concurrency <n>', 'jobs the in-process worker runs at once', parseIntegerOption(1, 64), 2)
     .addHelpText(
       'after',
       `
@@ -171,13 +246,24 @@ Environment (besides DATABASE_URL and the rest of the CLI's):
   INGEST_METRICS_HOST              address of that listener (default 127.0.0.1)
   INGEST_METRICS_TOKEN             serve GET /metrics on the API port to this bearer token (default: not served)
   INGEST_SLOW_STATEMENT            record statements slower than this for logs.slow_queries (default 500ms; 0: off)
+  INGEST_ASYNC_THRESHOLD           uploads larger than this run as jobs: 202 + Location (default 256MB)
+  INGEST_JOB_HEARTBEAT             a worker silent this long loses its job to another (default 30s)
   INGEST_MAX_COLUMNS, INGEST_MAX_HEADER_BYTES, INGEST_MAX_METRIC_ROWS, INGEST_MAX_INFLATED_BYTES,
   INGEST_MAX_INFLATION_RATIO, INGEST_INFLATION_RATIO_FLOOR: what one file may cost (README, Configuration)`,
     )
-    .action(async (options: { port: number; host: string; grace: number }) => {
-      await serveCommand(options, signal);
-      setExitCode(EXIT.ok);
-    });
+    .action(
+      async (options: {
+        port: number;
+        host: string;
+        grace: number;
+        worker: boolean;
+        concurrency: number;
+      }) => {
+        await serveCommand(options, signal);
+        setExitCode(EXIT.ok);
+      },
+    );
+  registerJobCommands(program, signal, setExitCode);
 
   const db = program
     .command('db')

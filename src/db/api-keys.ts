@@ -177,3 +177,43 @@ export async function countKeyRequests(
   if (!row) return null;
   return { granted: row.granted, retryAfterMs: row.retry_after_ms };
 }
+
+/** What tenant.create_member_api_key did. */
+export type MemberKeyCreation = { outcome: 'created'; id: string } | { outcome: 'limit' | 'denied' };
+
+/**
+ * Stores a key made by a member allowed to manage keys, in the current organization, through the definer
+ * tenant.create_member_api_key (ingest_app may not insert keys itself), at most `maxKeys` unrevoked keys.
+ */
+export async function insertMemberApiKey(
+  db: Queryable,
+  input: {
+    name: string;
+    prefix: string;
+    secretSha256: Buffer;
+    scopes: string[];
+    rateLimitPerMinute: number | null;
+    maxKeys: number;
+  },
+): Promise<MemberKeyCreation> {
+  const { rows } = await db.query<{ id: string | null; outcome: 'created' | 'limit' | 'denied' }>(
+    'SELECT * FROM tenant.create_member_api_key($1, $2, $3, $4, $5, $6)',
+    [input.name, input.prefix, input.secretSha256, input.scopes, input.rateLimitPerMinute, input.maxKeys],
+  );
+  const r = rows[0]!;
+  return r.outcome === 'created' ? { outcome: 'created', id: r.id! } : { outcome: r.outcome };
+}
+
+/** Revokes a key of the current organization as a member allowed to manage keys; false if unknown. */
+export async function revokeMemberApiKey(db: Queryable, keyId: string): Promise<boolean> {
+  if (!isUuid(keyId)) return false;
+  const { rows } = await db.query<{ ok: boolean }>('SELECT tenant.revoke_member_api_key($1) AS ok', [keyId]);
+  return rows[0]?.ok === true;
+}
+
+/** A key of the current organization by id (RLS), or null. */
+export async function getApiKey(db: Queryable, keyId: string): Promise<ApiKeyRecord | null> {
+  if (!isUuid(keyId)) return null;
+  const { rows } = await db.query<ApiKeyRow>(`SELECT ${COLUMNS} FROM tenant.api_keys WHERE id = $1`, [keyId]);
+  return rows[0] ? toApiKey(rows[0]) : null;
+}

@@ -38,3 +38,23 @@ export async function readChunks(
     payload: r.payload,
   }));
 }
+
+/**
+ * The index of the chunk holding the file's `row`-th accepted row (1-based, as first_row counts), from
+ * the chunk rows' first_row and row_count alone (no payload is read); null when no chunk row holds it
+ * (past the end, or the file is archived and its chunk rows live in the archive object).
+ */
+export async function chunkIndexForRow(
+  db: Queryable,
+  organizationId: string,
+  fileId: string,
+  row: number,
+): Promise<number | null> {
+  const { rows } = await db.query<{ chunk_index: number }>(
+    `SELECT chunk_index FROM storage_meta.file_chunks
+     WHERE organization_id = $1 AND file_id = $2 AND first_row <= $3 AND first_row + row_count > $3
+     ORDER BY chunk_index LIMIT 1`,
+    [organizationId, fileId, row],
+  );
+  return rows[0]?.chunk_index ?? null;
+}

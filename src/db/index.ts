@@ -13,9 +13,13 @@ export {
   countKeyRequests,
   findApiKeyByPrefix,
   findApiKeyOrganizationId,
+  getApiKey,
   insertApiKey,
+  insertMemberApiKey,
   listApiKeys,
+  type MemberKeyCreation,
   revokeApiKey,
+  revokeMemberApiKey,
 } from './api-keys.js';
 export { clearArchive, listArchivableFiles, replaceChunksWithArchive } from './archives.js';
 export { ensureAudit } from './audits.js';
@@ -29,8 +33,9 @@ export {
   listReferencedObjects,
   type ReferencedObject,
 } from './backup-support.js';
+export { type Branding, getInheritedBranding, getOwnBranding, putBranding } from './branding.js';
 export { type ChunkRow, ChunkWriter } from './chunk-writer.js';
-export { readChunks, type StoredChunk } from './chunks.js';
+export { chunkIndexForRow, readChunks, type StoredChunk } from './chunks.js';
 export { lockFile, tryLockFile, tryWithFileLock, unlockFile, withFileLock } from './file-lock.js';
 export {
   type ClaimedFile,
@@ -49,6 +54,49 @@ export {
   listFilesPage,
   markFileReady,
 } from './files.js';
+export { JOB_QUEUE_SCHEMA, migrateJobQueue } from './job-queue-schema.js';
+export {
+  getJob,
+  insertJob,
+  type JobRecord,
+  listJobs,
+  markJobCancelled,
+  markJobFailed,
+  markJobProgress,
+  markJobRunning,
+  markJobSucceeded,
+  type NewJob,
+  requeueJob,
+} from './jobs.js';
+export {
+  alterColumnsToText,
+  copyCsvInto,
+  createTable,
+  dropTable,
+  enterMaterializeSession,
+  INGEST_SCHEMAS,
+  rollbackToSavepoint,
+  SQL_TYPE_OF,
+  savepoint,
+  type TableName,
+  type TargetColumn,
+  tableColumns,
+} from './materialized-tables.js';
+export {
+  countMemberships,
+  deleteInvitation,
+  deleteMembership,
+  findInvitationRole,
+  findMembershipRole,
+  type InvitationRecord,
+  insertMembership,
+  listInvitations,
+  listMembers,
+  lockMemberships,
+  type MemberRecord,
+  updateMembershipRole,
+  upsertInvitation,
+} from './memberships.js';
 export { insertMetricRows, listFileMetrics, listReadyFileMetrics } from './metrics-rows.js';
 export { migrate, pendingMigrations } from './migrate.js';
 export {
@@ -73,12 +121,19 @@ export {
   refreshOrganizationMetrics,
 } from './organization-metrics.js';
 export {
+  type ClientCreation,
+  type ClientOrganization,
+  createClientOrganization,
   createOrganization,
   ensureOrganization,
   getOrganization,
   getOrganizationById,
+  listClientOrganizations,
   listOrganizations,
   type Organization,
+  organizationFamily,
+  setMemberStorageQuota,
+  setStorageQuota,
 } from './organizations.js';
 export { createPool, flushStatementTimings, type Queryable } from './pool.js';
 export {
@@ -87,14 +142,36 @@ export {
   listProcessingFiles,
   type ProcessingFile,
 } from './recovery.js';
-export { insertRejectedRows, listRejectedRows, type RejectedRowRecord } from './rejected-rows.js';
 export {
+  insertRejectedRows,
+  listRejectedRows,
+  listRejectedRowsPage,
+  type RejectedRowRecord,
+} from './rejected-rows.js';
+export {
+  currentMember,
   enterTenant,
   inTenantTransaction,
   inTenantTransactionUncoerced,
+  type MemberContext,
+  runAsMember,
   type TenantOptions,
   withAppRole,
   withTenant,
   withTransaction,
 } from './tenant-context.js';
 export { chargeStorage, reserveStorage, type StorageUsage, storageUsage } from './usage.js';
+export {
+  ensureUserAsOperator,
+  ensureUserByExternalId,
+  findUserAccess,
+  findUserAsOperator,
+  getOwnUser,
+  getUser,
+  listUserOrganizations,
+  type SignInClaims,
+  signIn,
+  type UserAccess,
+  type UserOrganization,
+  type UserRecord,
+} from './users.js';

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { coerceError, IngestError } from '../errors.js';
 import { logger } from '../logger.js';
 import { sourceAsset } from '../paths.js';
+import { JOB_QUEUE_SCHEMA, migrateJobQueue } from './job-queue-schema.js';
 
 /**
  * Session advisory lock key held for a whole migration run, so concurrent processes (two CLI commands,
@@ -90,6 +91,8 @@ export async function migrate(pool: pg.Pool): Promise<{ applied: string[] }> {
         log.info({ migration: file.name }, 'migration applied');
       }
       await client.query('SELECT logs.ensure_activity_partitions($1)', [ACTIVITY_PARTITION_MONTHS_AHEAD]);
+      const queue = await migrateJobQueue(client);
+      if (queue !== 'current') log.info({ schema: JOB_QUEUE_SCHEMA }, `job queue schema ${queue}`);
       return { applied };
     } finally {
       await client

@@ -102,13 +102,13 @@ export async function organizationMetricsRefreshedAt(db: Queryable): Promise<Dat
 }
 
 /**
- * Jobs waiting in the job queue and the oldest one's age, when a queue's schema exists (graphile-worker
- * or pg-boss); null when there is none. Read from the queue's own tables, through to_regclass so this
- * statement compiles whichever exists.
+ * Jobs waiting in the job queue and the oldest one's age, per queue, when a queue's schema exists
+ * (pg-boss, whose queues are job names, or graphile-worker); null when there is none. Read from the
+ * queue's own tables, through to_regclass so this statement compiles whichever exists.
  */
 export async function queueBacklog(
   db: Queryable,
-): Promise<{ queue: string; depth: number; oldestAgeSeconds: number } | null> {
+): Promise<{ queue: string; depth: number; oldestAgeSeconds: number }[] | null> {
   const { rows } = await db.query<{
     graphile: string | null;
     graphile_private: string | null;
@@ -120,18 +120,19 @@ export async function queueBacklog(
   );
   const found = rows[0];
   let sql: string | undefined;
-  let queue = '';
-  if (found?.graphile_private || found?.graphile) {
-    queue = 'graphile_worker';
+  if (found?.pgboss) {
+    sql = `SELECT name AS queue, count(*)::int AS depth,
+                  coalesce(extract(epoch FROM now() - min(created_on)), 0)::float8 AS age
+             FROM pgboss.job WHERE state IN ('created', 'retry') AND start_after <= now()
+            GROUP BY name ORDER BY name`;
+  } else if (found?.graphile_private || found?.graphile) {
     const table = found.graphile_private ? 'graphile_worker._private_jobs' : 'graphile_worker.jobs';
-    sql = `SELECT count(*)::int AS depth, coalesce(extract(epoch FROM now() - min(run_at)), 0)::float8 AS age
-             FROM ${table} WHERE locked_at IS NULL AND run_at <= now() AND attempts < max_attempts`;
-  } else if (found?.pgboss) {
-    queue = 'pgboss';
-    sql = `SELECT count(*)::int AS depth, coalesce(extract(epoch FROM now() - min(created_on)), 0)::float8 AS age
-             FROM pgboss.job WHERE state IN ('created', 'retry') AND start_after <= now()`;
+    sql = `SELECT 'graphile_worker' AS queue, count(*)::int AS depth,
+                  coalesce(extract(epoch FROM now() - min(run_at)), 0)::float8 AS age
+             FROM ${table} WHERE locked_at IS NULL AND run_at <= now() AND attempts < max_attempts
+           HAVING count(*) > 0`;
   }
   if (!sql) return null;
-  const { rows: backlog } = await db.query<{ depth: number; age: number }>(sql);
-  return { queue, depth: backlog[0]?.depth ?? 0, oldestAgeSeconds: backlog[0]?.age ?? 0 };
+  const { rows: backlog } = await db.query<{ queue: string; depth: number; age: number }>(sql);
+  return backlog.map((r) => ({ queue: r.queue, depth: r.depth, oldestAgeSeconds: r.age }));
 }

@@ -72,13 +72,13 @@ export async function getOrganizationById(db: Queryable, id: string): Promise<Or
 
 export async function createOrganization(
   db: Queryable,
-  input: { slug: string; name?: string; storageQuotaBytes?: number | null },
+  input: { slug: string; name?: string; storageQuotaBytes?: number | null; parentId?: string | null },
 ): Promise<Organization> {
   validateSlug(input.slug);
   const { rows } = await db.query<OrganizationRow>(
-    `INSERT INTO tenant.organizations (slug, name, storage_quota_bytes) VALUES ($1, $2, $3)
+    `INSERT INTO tenant.organizations (slug, name, storage_quota_bytes, parent_id) VALUES ($1, $2, $3, $4)
      ON CONFLICT (slug) DO NOTHING RETURNING ${COLUMNS}`,
-    [input.slug, input.name ?? input.slug, input.storageQuotaBytes ?? null],
+    [input.slug, input.name ?? input.slug, input.storageQuotaBytes ?? null, input.parentId ?? null],
   );
   if (!rows[0])
     throw new IngestError('ORG_EXISTS', `organization ${JSON.stringify(input.slug)} already exists`, {
@@ -106,4 +106,77 @@ export async function listOrganizations(db: Queryable): Promise<Organization[]> 
     `SELECT ${COLUMNS} FROM tenant.organizations ORDER BY slug`,
   );
   return rows.map(toOrganization);
+}
+
+/** A client organization of an agency. */
+export interface ClientOrganization {
+  id: string;
+  slug: string;
+  name: string;
+  createdAt: Date;
+}
+
+/**
+ * The agency's client organizations: for a member's transaction in the agency (the agency_clients
+ * policy of migration 0030), or for an operator.
+ */
+export async function listClientOrganizations(
+  db: Queryable,
+  agencyId: string,
+): Promise<ClientOrganization[]> {
+  const { rows } = await db.query<{ id: string; slug: string; name: string; created_at: Date }>(
+    'SELECT id, slug, name, created_at FROM tenant.organizations WHERE parent_id = $1 ORDER BY slug',
+    [agencyId],
+  );
+  return rows.map((r) => ({ id: r.id, slug: r.slug, name: r.name, createdAt: r.created_at }));
+}
+
+/** What tenant.create_client_organization did. */
+export type ClientCreation =
+  | { outcome: 'created'; id: string }
+  | { outcome: 'exists' | 'not_agency' | 'limit' | 'denied' };
+
+/** Creates a client organization of the current organization (a member allowed clients:create). */
+export async function createClientOrganization(
+  db: Queryable,
+  input: { slug: string; name?: string; maxClients: number },
+): Promise<ClientCreation> {
+  validateSlug(input.slug);
+  const { rows } = await db.query<{ id: string | null; outcome: ClientCreation['outcome'] }>(
+    'SELECT * FROM tenant.create_client_organization($1, $2, $3)',
+    [input.slug, input.name ?? null, input.maxClients],
+  );
+  const r = rows[0]!;
+  return r.outcome === 'created' ? { outcome: 'created', id: r.id! } : { outcome: r.outcome };
+}
+
+/** Operator path (login role): an organization's agency id, and how many clients it has. */
+export async function organizationFamily(
+  db: Queryable,
+  organizationId: string,
+): Promise<{ parentId: string | null; clients: number }> {
+  const { rows } = await db.query<{ parent_id: string | null; clients: number }>(
+    `SELECT parent_id, (SELECT count(*)::int FROM tenant.organizations c WHERE c.parent_id = o.id) AS clients
+     FROM tenant.organizations o WHERE id = $1`,
+    [organizationId],
+  );
+  return { parentId: rows[0]?.parent_id ?? null, clients: rows[0]?.clients ?? 0 };
+}
+
+/** Sets the current organization's quota as its owner (tenant.set_storage_quota); false when refused. */
+export async function setMemberStorageQuota(db: Queryable, quotaBytes: number | null): Promise<boolean> {
+  const { rows } = await db.query<{ ok: boolean }>('SELECT tenant.set_storage_quota($1) AS ok', [quotaBytes]);
+  return rows[0]?.ok === true;
+}
+
+/** Operator path (login role): sets an organization's quota (null: none). */
+export async function setStorageQuota(
+  db: Queryable,
+  organizationId: string,
+  quotaBytes: number | null,
+): Promise<void> {
+  await db.query('UPDATE tenant.organizations SET storage_quota_bytes = $2 WHERE id = $1', [
+    organizationId,
+    quotaBytes,
+  ]);
 }

@@ -1,20 +1,51 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type pg from 'pg';
+import { isRole, type Role } from '../domain/index.js';
 import { coerceError, IngestError } from '../errors.js';
 import { isUuid } from '../ids.js';
 
 /** The role every tenant query runs under: no ownership, no BYPASSRLS. */
 export const APP_ROLE = 'ingest_app';
 
+/** A signed-in user acting in an organization with a role (migration 0030's ingest.user_id, ingest.role). */
+export interface MemberContext {
+  userId: string;
+  role: Role;
+}
+
+/**
+ * The member a piece of work acts for, carried to every tenant transaction it starts: the server runs a
+ * user's request handler inside runAsMember, so each transaction that request makes (in the pipeline
+ * too) sets ingest.user_id and ingest.role beside the organization, and row-level security holds it to
+ * its role whatever the code on the way checked. Work outside it (API keys, the CLI, recovery) runs
+ * service transactions, with both settings empty (see migration 0030).
+ */
+const memberContext = new AsyncLocalStorage<MemberContext>();
+
+/** Runs `fn` (and everything it starts) as `member` (see memberContext). */
+export function runAsMember<T>(member: MemberContext, fn: () => T): T {
+  if (!isUuid(member.userId) || !isRole(member.role))
+    throw new IngestError('INTERNAL', 'a member context needs a user id and a role');
+  return memberContext.run(member, fn);
+}
+
+/** The member the current work acts for, if any. */
+export function currentMember(): MemberContext | undefined {
+  return memberContext.getStore();
+}
+
 /**
  * Makes the current transaction act for one organization under row-level security: switches to the
- * application role and sets ingest.organization_id, both for this transaction only, in one round trip
- * (setting the `role` parameter is what SET LOCAL ROLE does).
+ * application role and sets ingest.organization_id (and the member settings, see memberContext), all for
+ * this transaction only, in one round trip (setting the `role` parameter is what SET LOCAL ROLE does).
  */
 export async function enterTenant(client: pg.ClientBase, organizationId: string): Promise<void> {
-  await client.query(`SELECT set_config('role', $1, true), set_config('ingest.organization_id', $2, true)`, [
-    APP_ROLE,
-    organizationId,
-  ]);
+  const member = currentMember();
+  await client.query(
+    `SELECT set_config('role', $1, true), set_config('ingest.organization_id', $2, true),
+            set_config('ingest.user_id', $3, true), set_config('ingest.role', $4, true)`,
+    [APP_ROLE, organizationId, member?.userId ?? '', member?.role ?? ''],
+  );
 }
 
 /** `id` as an SQL string literal, after checking it is a UUID (or '' when `allowEmpty`). */
@@ -30,7 +61,11 @@ export function uuidLiteral(id: string, allowEmpty = false): string {
  */
 function enterTenantSql(organizationId: string, options: TenantOptions): string {
   const asyncCommit = options.asyncCommit ? `, set_config('synchronous_commit', 'off', true)` : '';
-  return `SELECT set_config('role', '${APP_ROLE}', true), set_config('ingest.organization_id', ${uuidLiteral(organizationId, true)}, true)${asyncCommit}`;
+  const member = currentMember();
+  // Checked again here: the values are written into the statement's text.
+  const userId = uuidLiteral(member?.userId ?? '', true);
+  const role = member && isRole(member.role) ? `'${member.role}'` : "''";
+  return `SELECT set_config('role', '${APP_ROLE}', true), set_config('ingest.organization_id', ${uuidLiteral(organizationId, true)}, true), set_config('ingest.user_id', ${userId}, true), set_config('ingest.role', ${role}, true)${asyncCommit}`;
 }
 
 export interface TenantOptions {

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import { type FileRecord, getFile, withTenant } from '../db/index.js';
+import { recordSyntaxOf } from '../domain/index.js';
 import { IngestError } from '../errors.js';
 import { isUuid } from '../ids.js';
 import { LIMITS } from '../limits.js';
@@ -11,6 +12,13 @@ import { readFileChunks, verifiedChunkBytes } from './file-chunks.js';
 import { formatCsvRecord } from './format-csv.js';
 
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** A copy with every LF turned back into the CR it was read from. */
+function lfToCr(bytes: Buffer): Buffer {
+  const copy = Buffer.from(bytes);
+  for (let at = copy.indexOf(0x0a); at !== -1; at = copy.indexOf(0x0a, at + 1)) copy[at] = 0x0d;
+  return copy;
+}
 
 export interface ExportOptions {
   /** Write the parsed records as RFC 4180 CSV (comma, `"` quoting, header first, UTF-8) instead of the original bytes. */
@@ -64,24 +72,32 @@ export async function exportReadyFile(
     if (out.destroyed) throw new IngestError('CANCELLED', `the export of file ${fileId} was closed early`);
   };
 
+  // CR-only files were read with each CR as LF (chunker/cr-line-endings.ts): give them back as they came.
+  const crOnly = dialect.lineEnding === '\r';
   if (options.normalize) {
     await write(formatCsvRecord(columns.map((c) => c.name)));
   } else {
     if (dialect.bom) await write(UTF8_BOM);
-    await write(headerRaw);
+    await write(crOnly ? lfToCr(headerRaw) : headerRaw);
   }
+  const syntax = recordSyntaxOf(dialect);
+  // Lenient files were read with padding and repairs, and end where a second table began.
+  const onError = dialect.rows === 'lenient' ? 'lenient' : 'skip';
+  let tableEnded = false;
   for await (const chunk of readFileChunks(pool, options.store, file)) {
     const raw = await verifiedChunkBytes(chunk, fileId);
     if (options.normalize) {
+      if (tableEnded) continue;
       // The same parse and checks as ingest, in skip mode: exactly the accepted records come out, never
       // a row that was rejected (and recorded in rejected_rows) when the file was ingested.
       let text = '';
-      parseRecords(
+      const parsed = parseRecords(
         raw,
         {
           delimiter: dialect.delimiter,
+          syntax,
           columnCount: columns.length,
-          onError: 'skip',
+          onError,
           maxRecordBytes: LIMITS.maxRecordBytes.max,
         },
         {
@@ -93,9 +109,10 @@ export async function exportReadyFile(
           },
         },
       );
+      if (parsed.tableEnd !== undefined) tableEnded = true;
       await write(text);
     } else {
-      await write(raw);
+      await write(crOnly ? lfToCr(raw) : raw);
     }
   }
 }

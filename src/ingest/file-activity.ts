@@ -13,6 +13,7 @@ export function fileActivity(
     organizationId,
     actor: actor?.name ?? 'library',
     apiKeyId: actor?.apiKeyId ?? null,
+    userId: actor?.userId ?? null,
     clientAddress: actor?.clientAddress ?? null,
     action,
     targetType: 'file',

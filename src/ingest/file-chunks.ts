@@ -15,15 +15,20 @@ const PAGE = 8;
  * archive object (see archive-file.ts). Every reader of chunk payloads goes through here, so archived
  * files read transparently. When the file is archived or restored while it is being read (its chunks
  * move between PostgreSQL and the store), reading continues from the new place at the next chunk.
- * An archive is checked against its recorded SHA-256 once read to the end.
+ * An archive is checked against its recorded SHA-256 once read to the end. `fromIndex` starts at that
+ * chunk and `toIndex` stops after that one (a page of rows needs only the chunks that hold it).
  */
 export async function* readFileChunks(
   pool: pg.Pool,
   store: ObjectStore,
   file: FileRecord,
+  options: { fromIndex?: number; toIndex?: number } = {},
 ): AsyncGenerator<StoredChunk> {
-  const total = file.chunkCount ?? 0;
-  let next = 0;
+  // Up to and including toIndex: a page of rows fetches only its chunks, not a whole PAGE of payloads.
+  const total = Math.min(file.chunkCount ?? 0, (options.toIndex ?? Number.MAX_SAFE_INTEGER) + 1);
+  // From PostgreSQL, reading starts at the chunk asked for; an archive is a stream, read from its start,
+  // whose frames before it are skipped undecompressed.
+  let next = options.fromIndex ?? 0;
   let current = file;
   // Each move between the two places is one retry; two of them in one read means something is wrong.
   for (let moves = 0; next < total; moves++) {
@@ -32,6 +37,7 @@ export async function* readFileChunks(
       try {
         for await (const chunk of readArchive(store, current)) {
           if (chunk.chunkIndex < next) continue;
+          if (chunk.chunkIndex >= total) return;
           yield chunk;
           next = chunk.chunkIndex + 1;
         }
@@ -39,9 +45,9 @@ export async function* readFileChunks(
         if (!(isIngestError(err) && err.code === 'SOURCE_NOT_FOUND') || moves >= 2) throw err;
       }
     } else {
-      for (;;) {
+      while (next < total) {
         const page = await withTenant(pool, file.organizationId, (db) =>
-          readChunks(db, file.organizationId, file.id, next, PAGE),
+          readChunks(db, file.organizationId, file.id, next, Math.min(PAGE, total - next)),
         );
         if (page.length === 0) break;
         for (const chunk of page) {

@@ -11,9 +11,28 @@ export {
 } from './delete-organization.js';
 export { type ExportOptions, exportFile, exportReadyFile, getReadyFile } from './export-file.js';
 export { exportOriginal } from './export-original.js';
+export { exportParquet } from './export-parquet.js';
 export { fileDetail, fileSummary } from './file-json.js';
+export { parseColumnList, pickColumns, type RowRange, readRecordBatches } from './file-records.js';
 export { authorizeImport, type ImportPolicy, parseImportUrl } from './import-url.js';
 export { ingest } from './ingest.js';
+export {
+  type MaterializeOptions,
+  type MaterializeResult,
+  materializeFile,
+  parseTableName,
+  TYPE_FAILURE_POLICIES,
+  type TypeFailurePolicy,
+} from './materialize-file.js';
+export {
+  type PageOptions,
+  type RejectedPage,
+  type RowsPage,
+  readRejectedPage,
+  readRowsPage,
+  rowsPageCsv,
+  writeRowsCsv,
+} from './read-rows.js';
 export { type PeriodicRecovery, recoverPeriodically } from './recover-periodically.js';
 export { type RestoreResult, restoreFile } from './restore-file.js';
 export { isS3Url, openS3Source, parseS3Url, type S3Location } from './s3-source.js';

@@ -259,7 +259,8 @@ async function recordReadyFile(
   processed: ProcessedChunks,
 ): Promise<number> {
   const { organization, options, upload, file, timer } = attempt;
-  const { header, dialect } = processed.source;
+  const { header } = processed.source;
+  const dialect = storedDialect(processed);
   const summaries = await summarizeInSteps(processed.stats, header.names);
   const durationMs = timer.elapsedMs();
   await insertRejectedRows(client, organization.id, file.id, processed.rejected);
@@ -351,9 +352,15 @@ function cancelledOrCoerced(err: unknown, { options, organization, upload }: Ing
   return new IngestError('CANCELLED', `ingest of ${context.file} was cancelled`, context, { cause: err });
 }
 
+/** The dialect as the file row stores it: what was sniffed or given, and how sure the sniffer was. */
+function storedDialect(processed: ProcessedChunks) {
+  return { ...processed.source.dialect, confidence: processed.source.confidence };
+}
+
 function ingestedResult(attempt: ClaimedAttempt, processed: ProcessedChunks): IngestResult {
   const { organization, upload, file, timer } = attempt;
-  const { header, dialect } = processed.source;
+  const { header } = processed.source;
+  const dialect = storedDialect(processed);
   return {
     fileId: file.id,
     organization: organization.slug,
@@ -366,9 +373,12 @@ function ingestedResult(attempt: ClaimedAttempt, processed: ProcessedChunks): In
     chunks: processed.chunks,
     storedBytes: processed.storedBytes,
     rejectedRows: processed.rejectedCount,
+    repairedRows: processed.repairedCount,
     seconds: round3(timer.elapsedMs() / 1000),
     encoding: dialect.encoding,
     delimiter: dialect.delimiter,
+    dialect,
+    confidence: dialect.confidence,
   };
 }
 
@@ -385,9 +395,12 @@ function duplicateResult({ organization, timer }: IngestAttempt, file: FileRecor
     chunks: file.chunkCount ?? 0,
     storedBytes: file.storedBytes ?? 0,
     rejectedRows: file.rejectedRowCount ?? 0,
+    repairedRows: 0,
     seconds: round3(timer.elapsedMs() / 1000),
     encoding: file.dialect?.encoding ?? 'utf-8',
     delimiter: file.dialect?.delimiter ?? ',',
+    dialect: file.dialect,
+    confidence: file.dialect?.confidence ?? null,
   };
 }
 

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { type ChunkSource, openChunks } from '../chunker/index.js';
 import type { ChunkWriter, RejectedRowRecord } from '../db/index.js';
+import { recordSyntaxOf } from '../domain/index.js';
 import { IngestError } from '../errors.js';
 import { type ContentLimits, LIMITS, metricRowsFor } from '../limits.js';
 import { StatsAccumulator, type StatsSnapshot } from '../metrics/index.js';
@@ -15,7 +16,9 @@ export interface ProcessedChunks {
   chunks: number;
   storedBytes: number;
   rejectedCount: number;
-  /** The first LIMITS.maxRecordedRejections rejected rows, with absolute line numbers. */
+  /** Rows the lenient policy kept after a repair; recorded among `rejected`, marked kept. */
+  repairedCount: number;
+  /** The first LIMITS.maxRecordedRejections rejected (or repaired) rows, with absolute line numbers. */
   rejected: RejectedRowRecord[];
   stats: StatsSnapshot;
 }
@@ -67,7 +70,11 @@ export async function processChunks(
     },
     sniffer: workerSniffer(workers),
     name: upload.filename,
+    ...(options.dialect && { overrides: options.dialect }),
+    ...(options.onError === 'lenient' && { lenient: true }),
   });
+  if (options.onError === 'lenient') source.dialect.rows = 'lenient';
+  const syntax = recordSyntaxOf(source.dialect);
   const columnCount = source.header.names.length;
   try {
     checkMetricRows(columnCount, limits, context);
@@ -83,7 +90,10 @@ export async function processChunks(
   let storedBytes = 0;
   let chunks = 0;
   let rejectedCount = 0;
+  let repairedCount = 0;
   const rejected: RejectedRowRecord[] = [];
+  // Lenient policy: a second table began (after a blank line) at this absolute line; later rows are not rows.
+  let tableEndedAt: number | undefined;
 
   const consume = async (index: number, result: ChunkResult): Promise<void> => {
     if (result.error) {
@@ -93,10 +103,40 @@ export async function processChunks(
         line,
       });
     }
+    if (tableEndedAt !== undefined) {
+      // The chunk's bytes are kept (export gives the file back whole); its records belong to no table.
+      await writer.write({
+        chunkIndex: index,
+        firstRow: rows + 1,
+        rowCount: 0,
+        rawBytes: result.rawBytes,
+        compressedBytes: result.payload.byteLength,
+        xxh64: result.xxh64,
+        payload: Buffer.from(result.payload),
+      });
+      lineOffset += result.lines;
+      storedBytes += result.payload.byteLength;
+      chunks++;
+      return;
+    }
     rejectedCount += result.rejectedCount;
+    repairedCount += result.repairedCount ?? 0;
     for (const r of result.rejected) {
       if (rejected.length >= LIMITS.maxRecordedRejections) break;
-      rejected.push({ ...r, line: lineOffset + r.line });
+      rejected.push({ ...r, line: lineOffset + r.line, kept: r.kept === true });
+    }
+    if (result.tableEnd !== undefined) {
+      tableEndedAt = lineOffset + result.tableEnd;
+      if (rejected.length < LIMITS.maxRecordedRejections) {
+        rejected.push({
+          line: tableEndedAt,
+          code: 'SECOND_TABLE',
+          reason:
+            'a blank line, then records of another width: another table starts here; only the first table was loaded',
+          raw: '',
+          kept: false,
+        });
+      }
     }
     if (options.maxErrors !== undefined && rejectedCount > options.maxErrors) {
       const first = rejected[0];
@@ -130,6 +170,7 @@ export async function processChunks(
       const result = workers.run({
         buffer: transferableBuffer(chunk.bytes),
         delimiter: source.dialect.delimiter,
+        syntax,
         columnCount,
         onError,
         gzipLevel: settings.gzipLevel,
@@ -159,11 +200,12 @@ export async function processChunks(
   }
 
   return {
-    source: { dialect: source.dialect, header: source.header },
+    source: { dialect: source.dialect, confidence: source.confidence, header: source.header },
     rows,
     chunks,
     storedBytes,
     rejectedCount,
+    repairedCount,
     rejected,
     stats: stats.snapshot(),
   };

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
-import type { OnErrorPolicy } from '../domain/index.js';
+import type { Dialect, DialectOverrides, OnErrorPolicy } from '../domain/index.js';
 import type { ContentLimits } from '../limits.js';
 import type { Logger } from '../logger.js';
 import type { ObjectStore } from '../storage/index.js';
@@ -35,9 +35,10 @@ export interface Admission {
 
 /** Who asked, for the activity log. */
 export interface Actor {
-  /** `cli:<user>` or `api`. */
+  /** `cli:<user>`, `api` (an API key) or `user:<user id>` (a signed-in user). */
   name: string;
   apiKeyId?: string;
+  userId?: string;
   clientAddress?: string;
 }
 
@@ -53,6 +54,8 @@ export interface IngestOptions {
   /** Audit (named group of files) to file this upload under; created on first use. */
   audit?: string;
   onError?: OnErrorPolicy;
+  /** Dialect choices that replace the sniffer's (delimiter, quote, escape, header...); stored on the file row. */
+  dialect?: DialectOverrides;
   /** Under `skip`, fail the file once more than this many rows were rejected. */
   maxErrors?: number;
   /** Target raw chunk size in bytes. */
@@ -79,7 +82,13 @@ export interface IngestResult {
   chunks: number;
   storedBytes: number;
   rejectedRows: number;
+  /** Rows the lenient policy kept after a repair (padded, joined, quote repaired); 0 otherwise. */
+  repairedRows: number;
   seconds: number;
   encoding: string;
   delimiter: string;
+  /** How the file was read: sniffed or given (see Dialect); as stored on the file row. */
+  dialect: Dialect | null;
+  /** How sure the sniffer was of the dialect, 0-1. */
+  confidence: number | null;
 }

@@ -55,5 +55,51 @@ export function validateIngestOptions(options: IngestOptions): ChunkSettings {
       { option: 'onError' },
     );
   }
+  if (options.dialect) validateDialectOverrides(options.dialect);
   return { chunkBytes, maxRecordBytes, gzipLevel };
+}
+
+const ENCODINGS = ['utf-8', 'windows-1252', 'utf-16le', 'utf-16be'];
+
+/**
+ * Dialect overrides: each character option is one character, and no two of delimiter, quote and comment
+ * may be the same (records could not be told apart); line counts are positive.
+ */
+function validateDialectOverrides(dialect: NonNullable<IngestOptions['dialect']>): void {
+  const chars: [string, string | undefined][] = [
+    ['delimiter', dialect.delimiter],
+    ['quote', dialect.quote],
+    ['escape', dialect.escape],
+    ['comment', dialect.comment],
+  ];
+  for (const [option, value] of chars) {
+    if (value === undefined) continue;
+    if ([...value].length !== 1 || value === '\n' || value === '\r' || value.charCodeAt(0) > 0x7f) {
+      throw new IngestError(
+        'INVALID_OPTION',
+        `${option} must be one ASCII character other than a line ending, got ${JSON.stringify(value)}`,
+        { option },
+      );
+    }
+  }
+  const distinct = [dialect.delimiter, dialect.quote, dialect.comment].filter((v) => v !== undefined);
+  if (new Set(distinct).size !== distinct.length) {
+    throw new IngestError('INVALID_OPTION', 'delimiter, quote and comment must be different characters', {
+      option: 'delimiter',
+    });
+  }
+  if (dialect.headerRow !== undefined) checkInteger('headerRow', dialect.headerRow, 1, 1_000_000);
+  if (dialect.skipRows !== undefined) checkInteger('skipRows', dialect.skipRows, 0, 1_000_000);
+  if (dialect.headerRow !== undefined && (dialect.skipRows !== undefined || dialect.header === false)) {
+    throw new IngestError('INVALID_OPTION', 'headerRow cannot be combined with skipRows or header: false', {
+      option: 'headerRow',
+    });
+  }
+  if (dialect.encoding !== undefined && !ENCODINGS.includes(dialect.encoding)) {
+    throw new IngestError(
+      'INVALID_OPTION',
+      `encoding must be one of ${ENCODINGS.join(', ')}, got ${JSON.stringify(dialect.encoding)}`,
+      { option: 'encoding' },
+    );
+  }
 }

@@ -120,13 +120,15 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
       };
     });
     await run('job queue', async () => {
-      const backlog = await queueBacklog(pool);
-      if (!backlog) return { status: 'skip', detail: 'no job queue schema in this database' };
-      const late = backlog.oldestAgeSeconds > DOCTOR_THRESHOLDS.warnQueueAgeSeconds;
+      const queues = await queueBacklog(pool);
+      if (!queues) return { status: 'skip', detail: 'no job queue schema in this database' };
+      const depth = queues.reduce((sum, q) => sum + q.depth, 0);
+      const oldest = Math.max(0, ...queues.map((q) => q.oldestAgeSeconds));
+      const late = oldest > DOCTOR_THRESHOLDS.warnQueueAgeSeconds;
       return {
         status: late ? 'warn' : 'ok',
-        detail: `${backlog.queue}: ${backlog.depth} waiting, oldest ${formatAge(Math.round(backlog.oldestAgeSeconds))}${late ? ': are workers running?' : ''}`,
-        data: { queue: backlog.queue, depth: backlog.depth, oldestAgeSeconds: backlog.oldestAgeSeconds },
+        detail: `${depth} waiting${queues.length ? ` (${queues.map((q) => `${q.queue}: ${q.depth}`).join(', ')})` : ''}, oldest ${formatAge(Math.round(oldest))}${late ? ': are workers running?' : ''}`,
+        data: { depth, oldestAgeSeconds: oldest, queues: queues.map((q) => q.queue).join(',') },
       };
     });
     await run('abandoned files', async () => {

@@ -5,23 +5,45 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import {
   AuthCache,
   type ChangeFeed,
+  MembershipCache,
   RateLimiter,
   ReadCache,
   UnknownKeyCache,
 } from '../cache-coherence/index.js';
-import type { UploadAdmissionConfig } from '../config.js';
+import {
+  type AuthConfig,
+  defaultPeopleLimits,
+  type PeopleLimits,
+  type UploadAdmissionConfig,
+} from '../config.js';
+import { runAsMember } from '../db/index.js';
 import type { IngestServices } from '../ingest/index.js';
 import { LIMITS } from '../limits.js';
 import type { Logger } from '../logger.js';
 import { recordHttpError } from '../telemetry/index.js';
 import { AuthFailureThrottle } from './auth-failure-throttle.js';
-import type { Principal } from './authenticate.js';
+import type { KeyPrincipal, UserPrincipal } from './authenticate.js';
 import { type ImportSettings, principalFields, type RouteContext } from './context.js';
 import { errorBody, toIngestError } from './error-response.js';
 import { InFlightUploads } from './in-flight-uploads.js';
 import { metricsRoute } from './metrics-endpoint.js';
-import { fileRoutes, healthRoutes, importRoutes, uploadRoutes, usageRoutes } from './routes/index.js';
+import {
+  brandingRoutes,
+  fileRoutes,
+  healthRoutes,
+  importRoutes,
+  jobRoutes,
+  keyRoutes,
+  memberRoutes,
+  meRoutes,
+  organizationRoutes,
+  rowRoutes,
+  type ServerJobs,
+  uploadRoutes,
+  usageRoutes,
+} from './routes/index.js';
 import { schemaError } from './schema-error.js';
+import { SignInTokens } from './sign-in-tokens.js';
 import { discardRest, RAW_CONTENT_TYPES } from './upload-source.js';
 
 export interface AppOptions {
@@ -41,6 +63,12 @@ export interface AppOptions {
   uploadAdmission: UploadAdmissionConfig;
   /** Bearer token that opens GET /metrics on this app (INGEST_METRICS_TOKEN); unset: no such route. */
   metricsToken?: string;
+  /** The job queue (async uploads, GET /v1/jobs/:id); without it uploads run in their request. */
+  jobs?: ServerJobs;
+  /** Sign-in through the identity provider (INGEST_AUTH_*); without it only API keys authenticate. */
+  auth?: AuthConfig;
+  /** Bounds on members, invitations, clients and keys (defaults: PEOPLE_LIMITS). */
+  peopleLimits?: PeopleLimits;
 }
 
 /** The HTTP API on the given services; not listening yet. */
@@ -76,20 +104,34 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     maxUploadBytes: options.maxUploadBytes,
     uploads,
     imports: options.imports ?? { buckets: [] },
-    authCache: new AuthCache<Principal>(),
+    authCache: new AuthCache<KeyPrincipal>(),
+    signInTokens: options.auth ? new SignInTokens(options.auth) : undefined,
+    memberships: new MembershipCache<UserPrincipal>(options.changes),
+    peopleLimits: options.peopleLimits ?? defaultPeopleLimits(),
     unknownKeys: new UnknownKeyCache(options.changes),
     authFailures: new AuthFailureThrottle(
       options.authFailuresPerMinute ?? LIMITS.authFailuresPerMinute.default,
     ),
     rateLimiter: new RateLimiter(options.services.pool, options.changes),
     readCache: new ReadCache(options.changes, options.readCacheBytes),
+    ...(options.jobs && { jobs: options.jobs }),
   };
   options.changes.subscribe(ctx.authCache);
   options.changes.subscribe(ctx.unknownKeys);
   options.changes.subscribe(ctx.rateLimiter);
   options.changes.subscribe(ctx.readCache);
+  options.changes.subscribe(ctx.memberships);
 
   app.decorateRequest('principal', null);
+  // A signed-in user's handler runs as that member: every tenant transaction it makes, in the pipeline
+  // too, carries the user and role to PostgreSQL, whose policies hold it to the role table (see
+  // runAsMember). Here, not in the guard: the handler is called from this hook's callback, after the
+  // body was read (which would otherwise run outside the member's context).
+  app.addHook('preHandler', (request, _reply, done) => {
+    const user = request.principal?.user;
+    if (user) runAsMember({ userId: user.id, role: user.role }, done);
+    else done();
+  });
   // Once closing, every response ends its connection: a keep-alive connection that turns idle after
   // close() began would otherwise hold shutdown until its keep-alive timeout.
   let closing = false;
@@ -149,7 +191,14 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     uploadRoutes(api, ctx);
     importRoutes(api, ctx);
     fileRoutes(api, ctx);
+    rowRoutes(api, ctx);
     usageRoutes(api, ctx);
+    jobRoutes(api, ctx);
+    meRoutes(api, ctx);
+    memberRoutes(api, ctx);
+    organizationRoutes(api, ctx);
+    keyRoutes(api, ctx);
+    brandingRoutes(api, ctx);
   });
   return { app, uploads };
 }

@@ -8,7 +8,14 @@ import { formatBytes } from '../units.js';
 export interface UploadOwner {
   organizationId: string;
   organizationSlug: string;
-  apiKeyId: string;
+  /** The API key that sent the upload; without one, the signed-in user it counts against instead. */
+  apiKeyId?: string | undefined;
+  user?: { id: string } | undefined;
+}
+
+/** The credential an upload counts against for INGEST_MAX_UPLOADS_PER_KEY: its API key, or its user. */
+function credentialOf(owner: UploadOwner): string {
+  return owner.apiKeyId ?? `user:${owner.user?.id ?? 'unknown'}`;
 }
 
 /** What one organization's uploads in flight hold on this process. */
@@ -54,7 +61,7 @@ export class InFlightUploads {
    */
   begin(reply: FastifyReply, owner: UploadOwner): InFlightUpload {
     const hold = this.organizations.get(owner.organizationId) ?? { uploads: 0, spoolBytes: 0, quotaBytes: 0 };
-    const keyUploads = this.keys.get(owner.apiKeyId) ?? 0;
+    const keyUploads = this.keys.get(credentialOf(owner)) ?? 0;
     if (hold.uploads >= this.limits.maxUploadsPerOrg || keyUploads >= this.limits.maxUploadsPerKey) {
       const byKey = keyUploads >= this.limits.maxUploadsPerKey;
       const cap = byKey ? this.limits.maxUploadsPerKey : this.limits.maxUploadsPerOrg;
@@ -72,7 +79,7 @@ export class InFlightUploads {
     }
     hold.uploads++;
     this.organizations.set(owner.organizationId, hold);
-    this.keys.set(owner.apiKeyId, keyUploads + 1);
+    this.keys.set(credentialOf(owner), keyUploads + 1);
     const upload = new InFlightUpload(owner, hold, this.limits);
     this.active.add(upload);
     const { controller } = upload;
@@ -91,9 +98,9 @@ export class InFlightUploads {
     const hold = upload.release();
     hold.uploads--;
     if (hold.uploads === 0) this.organizations.delete(owner.organizationId);
-    const keyUploads = (this.keys.get(owner.apiKeyId) ?? 1) - 1;
-    if (keyUploads === 0) this.keys.delete(owner.apiKeyId);
-    else this.keys.set(owner.apiKeyId, keyUploads);
+    const keyUploads = (this.keys.get(credentialOf(owner)) ?? 1) - 1;
+    if (keyUploads === 0) this.keys.delete(credentialOf(owner));
+    else this.keys.set(credentialOf(owner), keyUploads);
   }
 
   /** Aborts every upload still running, with SHUTTING_DOWN as the reason its client is told. */

@@ -51,3 +51,8 @@ export function booleanOptionValue(text: string | undefined, fallback: boolean):
 export function choiceOption<const T extends string>(choices: readonly T[]) {
   return Type.Enum([...choices], { description: `one of ${choices.join(', ')}` });
 }
+
+/** One character, or `tab` / `space` (a delimiter, quote, escape or comment character). */
+export function characterOption() {
+  return Type.String({ pattern: '^(?:[^\\r\\n]|tab|space)$', description: 'one character, tab or space' });
+}

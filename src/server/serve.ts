@@ -1,14 +1,20 @@
 import { ChangeFeed } from '../cache-coherence/index.js';
-import { defaultUploadAdmission, type UploadAdmissionConfig } from '../config.js';
-import { notify } from '../db/index.js';
+import {
+  type AuthConfig,
+  defaultUploadAdmission,
+  type PeopleLimits,
+  type UploadAdmissionConfig,
+} from '../config.js';
+import { notify, queueBacklog } from '../db/index.js';
 import { type IngestServices, recoverPeriodically } from '../ingest/index.js';
 import { LIMITS } from '../limits.js';
 import type { Logger } from '../logger.js';
-import { enableProcessMetrics, registerPoolMetrics } from '../telemetry/index.js';
+import { enableProcessMetrics, registerPoolMetrics, registerQueueBacklog } from '../telemetry/index.js';
 import { createAdmission } from './admission.js';
 import { buildApp } from './app.js';
 import type { ImportSettings } from './context.js';
 import { type MetricsListener, type MetricsSettings, startMetricsListener } from './metrics-endpoint.js';
+import type { ServerJobs } from './routes/index.js';
 
 /**
  * Received uploads processed at once. Each holds up to two connections of the pool (20) while
@@ -49,6 +55,12 @@ export interface ServerOptions {
   recoveryIntervalMs?: number;
   /** Where GET /metrics is served (INGEST_METRICS_PORT, _HOST, _TOKEN); nowhere when unset. */
   metrics?: MetricsSettings;
+  /** The job queue: async uploads (202 + Location) and GET /v1/jobs/:id; the caller closes it. */
+  jobs?: ServerJobs;
+  /** Sign-in through the identity provider (INGEST_AUTH_*); without it only API keys authenticate. */
+  auth?: AuthConfig;
+  /** Bounds on members, invitations, clients and keys. */
+  peopleLimits?: PeopleLimits;
 }
 
 export interface RunningServer {
@@ -86,10 +98,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       authFailuresPerMinute: options.authFailuresPerMinute,
     }),
     ...(options.metrics?.token && { metricsToken: options.metrics.token }),
+    ...(options.jobs && { jobs: options.jobs }),
+    ...(options.auth && { auth: options.auth }),
+    ...(options.peopleLimits && { peopleLimits: options.peopleLimits }),
   });
   const metricsOn = options.metrics?.port !== undefined || Boolean(options.metrics?.token);
   if (metricsOn) enableProcessMetrics();
   const unregisterPool = registerPoolMetrics(services.pool);
+  // With a job queue, /metrics reports its backlog per queue, read from pg-boss's table at each scrape.
+  const unregisterQueue = options.jobs
+    ? registerQueueBacklog(async () => (await queueBacklog(services.pool)) ?? [])
+    : () => undefined;
   let metricsListener: MetricsListener | undefined;
   try {
     await changes.start();
@@ -102,6 +121,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   } catch (err) {
     unregisterPool();
+    unregisterQueue();
     await app.close().catch(() => undefined);
     await changes.close();
     throw err;
@@ -143,6 +163,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           await recovery?.stop();
           await metricsListener?.close();
           unregisterPool();
+          unregisterQueue();
           await changes.close();
         }
         log.info('stopped');

@@ -156,7 +156,7 @@ export function discardRest(request: FastifyRequest): void {
 }
 
 /** Content-Length of a body sent without chunked encoding (then it is exact). */
-function declaredLength(request: FastifyRequest): number | undefined {
+export function declaredLength(request: FastifyRequest): number | undefined {
   const header = request.headers['content-length'];
   if (header === undefined || request.headers['transfer-encoding'] !== undefined) return undefined;
   const n = Number(header);

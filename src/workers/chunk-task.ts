@@ -1,4 +1,4 @@
-import type { Delimiter, OnErrorPolicy } from '../domain/index.js';
+import type { Delimiter, OnErrorPolicy, RecordSyntax } from '../domain/index.js';
 import type { StatsSnapshot } from '../metrics/index.js';
 
 /** Row-level error codes a worker can report (a subset of ErrorCode). */
@@ -10,21 +10,30 @@ export type RowErrorCode =
   | 'INVALID_UTF8'
   | 'RECORD_TOO_LARGE';
 
+/** Why the lenient policy changed a row it kept (or, SECOND_TABLE, where its table ended): never silent. */
+export type RepairCode = 'FIELDS_PADDED' | 'FIELDS_JOINED' | 'QUOTE_REPAIRED' | 'SECOND_TABLE';
+
 /** What the main thread sends a worker: one chunk (its buffer transferred, not copied) and how to read it. */
 export interface ChunkTask {
   /** The chunk's bytes; owned by the worker after transfer. */
   buffer: ArrayBuffer;
   delimiter: Delimiter;
+  /** Quote, escape, comment and spaces as the file uses them; RFC 4180 with `delimiter` when absent. */
+  syntax?: RecordSyntax;
   columnCount: number;
   onError: OnErrorPolicy;
   gzipLevel: number;
   maxRecordBytes: number;
 }
 
-/** A row skipped under the skip policy; lines are relative to the chunk (its first line is 1). */
+/**
+ * A row skipped under the skip or lenient policy, or kept by the lenient policy after a repair (`kept`);
+ * lines are relative to the chunk (its first line is 1).
+ */
 export interface RejectedRow {
   line: number;
-  code: RowErrorCode;
+  kept?: boolean;
+  code: RowErrorCode | RepairCode;
   reason: string;
   raw: string;
 }
@@ -49,5 +58,12 @@ export interface ChunkResult {
   /** Rows rejected under the skip policy; `rejected` holds at most LIMITS.maxRecordedRejections of them. */
   rejectedCount: number;
   rejected: RejectedRow[];
+  /** Rows the lenient policy kept after a repair (also listed in `rejected`, marked `kept`). */
+  repairedCount?: number;
+  /**
+   * Lenient policy: a blank line followed by records of another width ended the table at this line of the
+   * chunk (relative); the rows from there are not part of the file's table.
+   */
+  tableEnd?: number;
   error?: ChunkError;
 }

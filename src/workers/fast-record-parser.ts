@@ -11,7 +11,6 @@
  * checks that both parsers agree.
  */
 
-const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
 const NONE = Number.MAX_SAFE_INTEGER;
@@ -26,12 +25,16 @@ export function fastParseRecords(
   columnCount: number,
   maxRecordChars: number,
   onRecord: (fields: string[]) => void,
+  /** The quote character (doubled to escape itself); `"` unless the file uses another. */
+  quote = '"',
 ): boolean {
+  const QUOTE = quote.charCodeAt(0);
+  const doubledQuote = quote + quote;
   const len = text.length;
   const skipEmptyLines = columnCount > 1;
   let nextDelimiter = indexOr(text, delimiter, 0);
   let nextNewline = indexOr(text, '\n', 0);
-  let nextQuote = indexOr(text, '"', 0);
+  let nextQuote = indexOr(text, quote, 0);
   let pos = 0;
 
   while (pos < len) {
@@ -53,15 +56,15 @@ export function fastParseRecords(
       if (text.charCodeAt(pos) === QUOTE) {
         // Quoted field: find the closing quote, stepping over "" escapes.
         const start = pos + 1;
-        let q = text.indexOf('"', start);
+        let q = text.indexOf(quote, start);
         let escaped = false;
         while (q !== -1 && text.charCodeAt(q + 1) === QUOTE) {
           escaped = true;
-          q = text.indexOf('"', q + 2);
+          q = text.indexOf(quote, q + 2);
         }
         if (q === -1) return false;
         const raw = text.slice(start, q);
-        fields.push(escaped ? raw.replaceAll('""', '"') : raw);
+        fields.push(escaped ? raw.replaceAll(doubledQuote, quote) : raw);
         const after = q + 1;
         if (after >= len) {
           pos = len;
@@ -87,11 +90,11 @@ export function fastParseRecords(
         // The jumps above moved past cached positions; refresh lazily below.
         if (nextDelimiter < pos) nextDelimiter = indexOr(text, delimiter, pos);
         if (nextNewline < pos) nextNewline = indexOr(text, '\n', pos);
-        if (nextQuote < pos) nextQuote = indexOr(text, '"', pos);
+        if (nextQuote < pos) nextQuote = indexOr(text, quote, pos);
       } else {
         if (nextDelimiter < pos) nextDelimiter = indexOr(text, delimiter, pos);
         if (nextNewline < pos) nextNewline = indexOr(text, '\n', pos);
-        if (nextQuote < pos) nextQuote = indexOr(text, '"', pos);
+        if (nextQuote < pos) nextQuote = indexOr(text, quote, pos);
         const end = Math.min(nextDelimiter, nextNewline, len);
         // A quote inside an unquoted field is an error for csv-parse: let it say so.
         if (nextQuote < end) return false;

@@ -1,7 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { createApiKey, SCOPES, type Scope } from '../../src/api-keys/index.js';
-import type { UploadAdmissionConfig } from '../../src/config.js';
+import type { AuthConfig, PeopleLimits, UploadAdmissionConfig } from '../../src/config.js';
 import type { Organization } from '../../src/db/index.js';
+import { openJobQueue, startJobWorker } from '../../src/jobs/index.js';
 import { logger } from '../../src/logger.js';
 import type { ImportSettings } from '../../src/server/context.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
@@ -48,10 +49,27 @@ export async function startTestServer(
     recoveryIntervalMs?: number;
     /** GET /metrics: a listener of its own (port 0: any free one) and/or a token on the API port. */
     metrics?: MetricsSettings;
+    /** The job queue: async uploads and GET /v1/jobs/:id, with an in-process worker unless `worker: false`. */
+    jobs?: { worker?: boolean; asyncThresholdBytes?: number; heartbeatMs?: number };
+    /** Sign-in through an identity provider (test/support/identity-provider.ts serves one). */
+    auth?: AuthConfig;
+    peopleLimits?: PeopleLimits;
   } = {},
 ): Promise<TestServer> {
   const env = await createTestEnvironment();
   if (options.store) env.services.store = options.store;
+  const boss = options.jobs
+    ? await openJobQueue({
+        connectionString: env.url,
+        worker: options.jobs.worker !== false,
+        heartbeatMs: options.jobs.heartbeatMs ?? 10_000,
+        log: logger,
+      })
+    : undefined;
+  const worker =
+    boss && options.jobs?.worker !== false
+      ? await startJobWorker(env.services, boss, { concurrency: 2 })
+      : undefined;
   const server = await startServer({
     services: env.services,
     maxUploadBytes: options.maxUploadBytes ?? 64 * 1024 * 1024,
@@ -59,6 +77,11 @@ export async function startTestServer(
     uploadAdmission: { ...TEST_UPLOAD_CAPS, ...options.uploadAdmission },
     ...(options.recoveryIntervalMs !== undefined && { recoveryIntervalMs: options.recoveryIntervalMs }),
     ...(options.metrics && { metrics: options.metrics }),
+    ...(boss && {
+      jobs: { boss, asyncThresholdBytes: options.jobs?.asyncThresholdBytes ?? Number.MAX_SAFE_INTEGER },
+    }),
+    ...(options.auth && { auth: options.auth }),
+    ...(options.peopleLimits && { peopleLimits: options.peopleLimits }),
     host: '127.0.0.1',
     port: 0,
     log: logger,
@@ -90,6 +113,8 @@ export async function startTestServer(
     },
     async close() {
       await server.close(1000);
+      await worker?.stop();
+      await boss?.stop({ graceful: true, close: true });
       await env.close();
     },
   };

@@ -1,5 +1,5 @@
 import { ensureOrganization } from '../../db/index.js';
-import type { OnErrorPolicy } from '../../domain/index.js';
+import type { DialectOverrides, OnErrorPolicy } from '../../domain/index.js';
 import { IngestError, isIngestError } from '../../errors.js';
 import {
   type IngestResult,
@@ -19,6 +19,8 @@ export interface IngestCommandOptions {
   audit?: string;
   json?: boolean;
   onError?: OnErrorPolicy;
+  /** --delimiter, --quote, --escape, --comment, --no-header, --header-row, --skip-rows, --encoding. */
+  dialect?: DialectOverrides;
   maxErrors?: number;
   chunkSize?: number;
   maxRecordSize?: number;
@@ -55,6 +57,7 @@ export async function ingestFilesCommand(
             // --max-errors only makes sense when bad rows are skipped.
             onError: options.onError ?? (options.maxErrors !== undefined ? 'skip' : 'strict'),
             ...(options.maxErrors !== undefined && { maxErrors: options.maxErrors }),
+            ...(options.dialect && Object.keys(options.dialect).length > 0 && { dialect: options.dialect }),
             ...(options.chunkSize !== undefined && { chunkBytes: options.chunkSize }),
             ...(options.maxRecordSize !== undefined && { maxRecordBytes: options.maxRecordSize }),
             ...(options.gzipLevel !== undefined && { gzipLevel: options.gzipLevel }),
@@ -91,7 +94,9 @@ export async function ingestFilesCommand(
 
 function summary(r: IngestResult): string {
   if (r.duplicate) return `${r.filename}: already ingested as file ${r.fileId} (duplicate, nothing to do)`;
-  const rejected = r.rejectedRows ? `, ${r.rejectedRows.toLocaleString('en-US')} rejected` : '';
+  const rejected =
+    (r.rejectedRows ? `, ${r.rejectedRows.toLocaleString('en-US')} rejected` : '') +
+    (r.repairedRows ? `, ${r.repairedRows.toLocaleString('en-US')} repaired` : '');
   const rate = r.seconds > 0 && r.bytes >= 1e6 ? ` (${(r.bytes / 1e6 / r.seconds).toFixed(1)} MB/s)` : '';
   return (
     `${r.filename}: file ${r.fileId}: ${r.rows.toLocaleString('en-US')} rows${rejected}, ${r.columns} columns, ` +

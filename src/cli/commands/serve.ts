@@ -7,6 +7,10 @@ export interface ServeOptions {
   host: string;
   /** Seconds to wait for in-flight requests at shutdown. */
   grace: number;
+  /** Run jobs in this process too (the default; `--no-worker` for API-only nodes). */
+  worker?: boolean;
+  /** Jobs run at once by the in-process worker. */
+  concurrency?: number;
 }
 
 /**
@@ -20,6 +24,17 @@ export async function serveCommand(options: ServeOptions, signal: AbortSignal): 
   if (!process.env.INGEST_LOG_LEVEL) logger.level = 'info';
   await withServices(async (services) => {
     const { config } = services;
+    const { openJobQueue, startJobWorker } = await import('../../jobs/index.js');
+    const boss = await openJobQueue({
+      connectionString: services.database.connectionString,
+      worker: options.worker !== false,
+      heartbeatMs: config.jobHeartbeatMs,
+      log: logger,
+    });
+    const worker =
+      options.worker !== false
+        ? await startJobWorker(services, boss, { concurrency: options.concurrency ?? 2 })
+        : undefined;
     const server = await startServer({
       services,
       maxUploadBytes: config.maxUploadBytes,
@@ -32,10 +47,15 @@ export async function serveCommand(options: ServeOptions, signal: AbortSignal): 
       uploadAdmission: config.uploadAdmission,
       recoveryIntervalMs: config.recoveryIntervalMs,
       metrics: config.metrics,
+      jobs: { boss, asyncThresholdBytes: config.asyncThresholdBytes },
+      ...(config.auth && { auth: config.auth }),
+      peopleLimits: config.peopleLimits,
     });
     process.stdout.write(`ingest serve: listening on ${server.url}\n`);
     if (server.metricsUrl) process.stdout.write(`ingest serve: metrics on ${server.metricsUrl}\n`);
     if (!signal.aborted) await once(signal, 'abort');
     await server.close(options.grace * 1000);
+    await worker?.stop();
+    await boss.stop({ graceful: true, close: true });
   });
 }

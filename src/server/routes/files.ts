@@ -3,10 +3,23 @@ import { Type } from 'typebox';
 import { getFile, listFilesPage, listReadyFileMetrics, withTenant } from '../../db/index.js';
 import { IngestError } from '../../errors.js';
 import { isUuid } from '../../ids.js';
-import { deleteFile, exportReadyFile, fileDetail, fileSummary, getReadyFile } from '../../ingest/index.js';
-import { type Api, guard, principalFields, principalOf, type RouteContext } from '../context.js';
+import {
+  deleteFile,
+  exportParquet,
+  exportReadyFile,
+  fileDetail,
+  fileSummary,
+  getReadyFile,
+} from '../../ingest/index.js';
+import { type Api, actorOf, guard, principalFields, principalOf, type RouteContext } from '../context.js';
 import { decodeCursor, encodeCursor } from '../file-cursor.js';
-import { booleanOption, booleanOptionValue, integerOption, textOption } from '../option-schemas.js';
+import {
+  booleanOption,
+  booleanOptionValue,
+  choiceOption,
+  integerOption,
+  textOption,
+} from '../option-schemas.js';
 
 const DEFAULT_PAGE = 50;
 /** What Fastify sends for a returned object; cached answers are sent as bytes with the same type. */
@@ -29,7 +42,11 @@ const listSchema = {
 const fileSchema = { params: fileParams };
 const contentSchema = {
   params: fileParams,
-  querystring: Type.Object({ normalize: Type.Optional(booleanOption()) }),
+  querystring: Type.Object({
+    normalize: Type.Optional(booleanOption()),
+    // parquet: typed columns from the inferred types (see ingest/export-parquet.ts).
+    format: Type.Optional(choiceOption(['csv', 'parquet'])),
+  }),
 };
 
 /**
@@ -89,7 +106,8 @@ export function fileRoutes(app: Api, ctx: RouteContext): void {
     },
   );
 
-  // The rebuilt CSV, streamed chunk by chunk with backpressure; ?normalize=true for RFC 4180 records.
+  // The rebuilt CSV, streamed chunk by chunk with backpressure; ?normalize=true for RFC 4180 records,
+  // ?format=parquet for a Parquet file of typed columns.
   app.get(
     '/v1/files/:id/content',
     { schema: contentSchema, onRequest: guard(ctx, 'files:read') },
@@ -98,9 +116,18 @@ export function fileRoutes(app: Api, ctx: RouteContext): void {
       const { id } = request.params;
       const normalize = booleanOptionValue(request.query.normalize, false);
       if (!isUuid(id)) throw notFound(id);
+      const parquet = request.query.format === 'parquet';
+      if (parquet && normalize) {
+        throw new IngestError('INVALID_OPTION', 'normalize applies to CSV only, not to format=parquet', {
+          option: 'normalize',
+        });
+      }
       const file = await getReadyFile(pool, principal.organizationId, id);
       const out = new PassThrough();
-      exportReadyFile(pool, file, out, { normalize, store }).then(
+      const exported = parquet
+        ? exportParquet(pool, store, file, out)
+        : exportReadyFile(pool, file, out, { normalize, store });
+      exported.then(
         () => out.end(),
         (err: unknown) => {
           // Headers are gone: the client sees the body end early (a truncated chunked response).
@@ -109,8 +136,13 @@ export function fileRoutes(app: Api, ctx: RouteContext): void {
         },
       );
       return reply
-        .header('content-type', 'text/csv; charset=utf-8')
-        .header('content-disposition', contentDisposition(file.filename))
+        .header('content-type', parquet ? 'application/vnd.apache.parquet' : 'text/csv; charset=utf-8')
+        .header(
+          'content-disposition',
+          contentDisposition(
+            parquet ? `${file.filename.replace(/\.(csv|tsv|txt)(\.gz)?$/i, '')}.parquet` : file.filename,
+          ),
+        )
         .send(out);
     },
   );
@@ -122,11 +154,7 @@ export function fileRoutes(app: Api, ctx: RouteContext): void {
       const principal = principalOf(request);
       const { id } = request.params;
       if (!isUuid(id)) throw notFound(id);
-      await deleteFile(pool, store, principal.organizationId, id, {
-        name: 'api',
-        apiKeyId: principal.apiKeyId,
-        clientAddress: request.ip,
-      });
+      await deleteFile(pool, store, principal.organizationId, id, actorOf(request));
       return { fileId: id, deleted: true };
     },
   );

@@ -1,5 +1,13 @@
+export { runAsyncUpload, type ServerJobs } from './async-upload.js';
+export { brandingRoutes } from './branding.js';
 export { fileRoutes } from './files.js';
 export { healthRoutes } from './health.js';
 export { importRoutes } from './import.js';
+export { jobJson, jobRoutes } from './jobs.js';
+export { keyRoutes } from './keys.js';
+export { meRoutes } from './me.js';
+export { memberRoutes } from './members.js';
+export { organizationRoutes } from './organizations.js';
+export { rowRoutes } from './rows.js';
 export { uploadRoutes } from './upload.js';
 export { usageRoutes } from './usage.js';

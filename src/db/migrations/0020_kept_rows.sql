@@ -1,0 +1,5 @@
+-- The lenient bad-row policy keeps rows it had to repair (a short row padded, extra fields joined into
+-- the last column, a stray quote read as a character). Each is recorded where rejected rows are, with
+-- its line and reason, so that no repair is silent; `kept` tells the two apart. Existing rows were all
+-- rejected. The application role's grants on the table cover the new column.
+ALTER TABLE storage_meta.rejected_rows ADD COLUMN kept boolean NOT NULL DEFAULT false;
