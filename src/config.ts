@@ -62,6 +62,12 @@ export interface Config {
   uploadAdmission: UploadAdmissionConfig;
   /** How often `ingest serve` recovers what dead processes left (INGEST_RECOVERY_INTERVAL), in ms. */
   recoveryIntervalMs: number;
+  /** Where `ingest serve` answers GET /metrics; nowhere unless a port or a token is set. */
+  metrics: MetricsConfig;
+  /** Statements slower than this are recorded for logs.slow_queries (INGEST_SLOW_STATEMENT), in ms; 0: off. */
+  slowStatementMs: number;
+  /** Folder of pg_dump and pg_restore for `ingest backup` (INGEST_PG_BIN); unset: the usual places. */
+  pgBinDir?: string;
   /** A job worker's heartbeat deadline (INGEST_JOB_HEARTBEAT), in ms. */
   jobHeartbeatMs: number;
   /** Uploads above this many bytes run as jobs (INGEST_ASYNC_THRESHOLD). */
@@ -104,6 +110,19 @@ export function defaultPeopleLimits(): PeopleLimits {
   };
 }
 
+/** GET /metrics: a listener of its own, or the API's port behind a bearer token (or both). */
+export interface MetricsConfig {
+  /** Port of the metrics listener (INGEST_METRICS_PORT); unset: no listener. */
+  port?: number;
+  /** Address of the metrics listener (INGEST_METRICS_HOST, default 127.0.0.1: this machine only). */
+  host: string;
+  /** Bearer token that opens GET /metrics on the API port (INGEST_METRICS_TOKEN, 16+ characters). */
+  token?: string;
+}
+
+/** Shortest metrics token accepted: a guessable one would make the API's /metrics public in effect. */
+const MIN_METRICS_TOKEN_LENGTH = 16;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const home = resolve(env.INGEST_HOME || join(homedir(), '.ingest'));
   const maxUpload = env.INGEST_MAX_UPLOAD_BYTES
@@ -130,6 +149,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       minUploadBytesPerSecond: envRate(env, 'INGEST_MIN_UPLOAD_RATE', LIMITS.minUploadBytesPerSecond),
     },
     recoveryIntervalMs: envDuration(env, 'INGEST_RECOVERY_INTERVAL', LIMITS.recoveryIntervalMs),
+    metrics: loadMetricsConfig(env),
+    slowStatementMs: envDuration(env, 'INGEST_SLOW_STATEMENT', LIMITS.slowStatementMs),
     jobHeartbeatMs: envDuration(env, 'INGEST_JOB_HEARTBEAT', LIMITS.jobHeartbeatMs),
     asyncThresholdBytes: env.INGEST_ASYNC_THRESHOLD
       ? parseEnvSize('INGEST_ASYNC_THRESHOLD', env.INGEST_ASYNC_THRESHOLD)
@@ -161,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   if (env.DATABASE_URL) config.databaseUrl = env.DATABASE_URL;
+  if (env.INGEST_PG_BIN) config.pgBinDir = resolve(env.INGEST_PG_BIN);
   if (env.INGEST_READ_CACHE_SIZE)
     config.readCacheBytes = parseEnvSize('INGEST_READ_CACHE_SIZE', env.INGEST_READ_CACHE_SIZE);
   if (env.INGEST_S3_BUCKET) {
@@ -172,6 +194,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (env.INGEST_S3_ENDPOINT) config.s3.endpoint = env.INGEST_S3_ENDPOINT;
   }
   return config;
+}
+
+function loadMetricsConfig(env: NodeJS.ProcessEnv): MetricsConfig {
+  const metrics: MetricsConfig = { host: env.INGEST_METRICS_HOST?.trim() || '127.0.0.1' };
+  if (env.INGEST_METRICS_PORT?.trim())
+    metrics.port = parseEnvInteger('INGEST_METRICS_PORT', env.INGEST_METRICS_PORT, { min: 1, max: 65_535 });
+  const token = env.INGEST_METRICS_TOKEN;
+  if (token !== undefined && token !== '') {
+    if (token.length < MIN_METRICS_TOKEN_LENGTH || /\s/.test(token)) {
+      throw new IngestError(
+        'INVALID_OPTION',
+        `INGEST_METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_LENGTH} characters without spaces (e.g. openssl rand -hex 32), got ${token.length} characters`,
+        { option: 'INGEST_METRICS_TOKEN' },
+      );
+    }
+    metrics.token = token;
+  }
+  return metrics;
 }
 
 /** INGEST_AUTH_*: absent unless INGEST_AUTH_ISSUER is set; the URLs must be http(s). */

@@ -57,6 +57,15 @@ export const ERROR_CODES = {
     status: 409,
     summary: 'The audit cannot move from its current status to the one asked for.',
   },
+  BACKUP_INVALID: {
+    status: 400,
+    summary:
+      'The backup folder is incomplete, or a file in it does not match the checksum its manifest records.',
+  },
+  RESTORE_TARGET_NOT_EMPTY: {
+    status: 409,
+    summary: "The database to restore into already holds ingest's schema; restore into an empty database.",
+  },
   TABLE_EXISTS: {
     status: 409,
     summary: 'The table to materialize into already exists (use --replace or --append).',
@@ -158,6 +167,10 @@ export const ERROR_CODES = {
   STORAGE_ERROR: { status: 502, summary: 'The object store failed to store or return an object.' },
   CHECKSUM_MISMATCH: { status: 500, summary: 'Stored bytes do not match their recorded checksum.' },
   WORKER_FAILED: { status: 500, summary: 'A worker thread crashed while processing a chunk.' },
+  BACKUP_FAILED: {
+    status: 500,
+    summary: 'pg_dump or pg_restore failed, or no client binaries matching the server were found.',
+  },
   INTERNAL: { status: 500, summary: 'An unexpected error; the log has its details.' },
 
   // Not errors: what the lenient policy records in rejected_rows (kept = true) for each row it repaired,

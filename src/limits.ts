@@ -110,6 +110,13 @@ export const LIMITS = {
    */
   recoveryIntervalMs: { default: 60_000, min: 1_000, max: 86_400_000 },
   /**
+   * A statement that takes longer is recorded in monitoring.statement_timings, which logs.slow_queries
+   * reads when pg_stat_statements does not collect (INGEST_SLOW_STATEMENT; 0: off). Half a second is
+   * PostgreSQL's usual log_min_duration_statement advice for OLTP work: ingest's request-path statements
+   * take milliseconds, so what passes it is a bulk step (COPY, a large delete) or a problem.
+   */
+  slowStatementMs: { default: 500, min: 0, max: 3_600_000 },
+  /**
    * Rows per page of `GET /v1/files/:id/rows` and `ingest rows`. The default fills a screen; the maximum
    * keeps a JSON page to a few MiB for typical widths (10,000 rows x ~200 bytes), while a page is still
    * at most a few chunks to decompress at the 1 MiB default chunk size.

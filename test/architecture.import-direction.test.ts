@@ -11,12 +11,12 @@ import { packageRoot } from '../src/paths.js';
 const LAYERS: readonly (readonly string[])[] = [
   ['domain'],
   ['base'],
-  ['db', 'storage', 'embedded-postgres'],
+  ['db', 'storage', 'embedded-postgres', 'telemetry'],
   ['api-keys'],
   ['chunker', 'metrics'],
   ['workers'],
   ['cache-coherence'],
-  ['ingest', 'people'],
+  ['ingest', 'people', 'operations'],
   // Background work on the job queue sits above the pipeline it runs (jobs -> ingest) and below the
   // processes that start it (server, cli): ingest never knows whether a request or a job called it.
   ['jobs'],

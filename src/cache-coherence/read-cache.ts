@@ -1,3 +1,4 @@
+import { recordReadCacheLookup } from '../telemetry/index.js';
 import type { Change, ChangeFeedState, ChangeSubscriber } from './change-subscriber.js';
 
 /** Default bound of the serialized answers kept (INGEST_READ_CACHE_SIZE). */
@@ -66,6 +67,7 @@ export class ReadCache implements ChangeSubscriber {
     read: () => Promise<unknown>,
   ): Promise<Buffer | null> {
     const hit = this.get(key);
+    recordReadCacheLookup(hit !== undefined);
     if (hit) return hit;
     const token = this.begin();
     const value = await read();

@@ -4,7 +4,9 @@ import { LIMITS } from '../limits.js';
 import { formatBytes } from '../units.js';
 import { registerKeyCommands } from './commands/api-keys.js';
 import { registerAuditCommands } from './commands/audits.js';
+import { registerBackupCommands } from './commands/backup.js';
 import { dbStartCommand, dbStatusCommand, dbStopCommand, migrateCommand } from './commands/database.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { exportCommand } from './commands/export-file.js';
 import { ingestFilesCommand } from './commands/ingest-files.js';
 import { registerJobCommands } from './commands/jobs.js';
@@ -242,6 +244,10 @@ Environment (besides DATABASE_URL and the rest of the CLI's):
   INGEST_BODY_IDLE_TIMEOUT         an upload body idle this long is cut with 408 (default 30s)
   INGEST_MIN_UPLOAD_RATE           an upload body slower than this is cut with 408 (default 1KB/s)
   INGEST_RECOVERY_INTERVAL         how often to recover what dead processes left (default 60s)
+  INGEST_METRICS_PORT              serve GET /metrics on a listener of its own (default: none)
+  INGEST_METRICS_HOST              address of that listener (default 127.0.0.1)
+  INGEST_METRICS_TOKEN             serve GET /metrics on the API port to this bearer token (default: not served)
+  INGEST_SLOW_STATEMENT            record statements slower than this for logs.slow_queries (default 500ms; 0: off)
   INGEST_ASYNC_THRESHOLD           uploads larger than this run as jobs: 202 + Location (default 256MB)
   INGEST_JOB_HEARTBEAT             a worker silent this long loses its job to another (default 30s)
   INGEST_MAX_COLUMNS, INGEST_MAX_HEADER_BYTES, INGEST_MAX_METRIC_ROWS, INGEST_MAX_INFLATED_BYTES,
@@ -280,6 +286,9 @@ Environment (besides DATABASE_URL and the rest of the CLI's):
     .command('migrate')
     .description('apply pending database migrations (other commands do this automatically)')
     .action(async () => migrateCommand());
+
+  registerBackupCommands(program, setExitCode);
+  registerDoctorCommand(program, setExitCode);
 
   return program;
 }

@@ -1,5 +1,12 @@
 export { type ActivityEntry, logActivity } from './activity-log.js';
 export {
+  type AnalysisResult,
+  deleteAnalysisResults,
+  getAnalysisResult,
+  purgeExpiredAnalysisResults,
+  putAnalysisResult,
+} from './analysis-results.js';
+export {
   type ApiKeyCredentials,
   type ApiKeyRecord,
   type CountedRequests,
@@ -38,6 +45,16 @@ export {
   setAuditStatus,
   updateAudit,
 } from './audits.js';
+export {
+  backupSchemas,
+  createDatabaseIfMissing,
+  ensureAppRole,
+  ensureStatementsExtension,
+  exportSnapshot,
+  hasIngestSchema,
+  listReferencedObjects,
+  type ReferencedObject,
+} from './backup-support.js';
 export { type Branding, getInheritedBranding, getOwnBranding, putBranding } from './branding.js';
 export { type ChunkRow, ChunkWriter } from './chunk-writer.js';
 export { chunkIndexForRow, readChunks, type StoredChunk } from './chunks.js';
@@ -114,7 +131,17 @@ export {
   upsertInvitation,
 } from './memberships.js';
 export { insertMetricRows, listFileMetrics, listReadyFileMetrics } from './metrics-rows.js';
-export { migrate } from './migrate.js';
+export { migrate, pendingMigrations } from './migrate.js';
+export {
+  activityPartitionsAhead,
+  listPartitionSizes,
+  listSlowQueries,
+  organizationMetricsRefreshedAt,
+  type PartitionSize,
+  queueBacklog,
+  type SlowQuery,
+  serverVersion,
+} from './monitoring.js';
 export { notify, ping } from './notifications.js';
 export {
   deleteOrganizationRows,
@@ -141,7 +168,7 @@ export {
   setMemberStorageQuota,
   setStorageQuota,
 } from './organizations.js';
-export { createPool, type Queryable } from './pool.js';
+export { createPool, flushStatementTimings, type Queryable } from './pool.js';
 export {
   deleteAbandonedFile,
   findFileSha256,

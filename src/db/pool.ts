@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { logger } from '../logger.js';
+import { StatementTimings, timeStatements } from './statement-timings.js';
 
 /** The subset of pg.Pool / pg.PoolClient that query modules need. */
 export interface Queryable {
@@ -13,7 +14,14 @@ export interface Queryable {
  * A pool on the configured database. Bigint columns come back as strings from pg; query modules
  * convert them where they are read.
  */
-export function createPool(connectionString: string, options: { max?: number } = {}): pg.Pool {
+export function createPool(
+  connectionString: string,
+  options: {
+    max?: number;
+    /** Record statements slower than this (ms) for logs.slow_queries (INGEST_SLOW_STATEMENT); 0 or unset: off. */
+    slowStatementMs?: number;
+  } = {},
+): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 20,
@@ -25,8 +33,18 @@ export function createPool(connectionString: string, options: { max?: number } =
   pool.on('error', (err) => logger.warn({ err }, 'idle database connection failed'));
   // A checked-out client whose connection drops emits 'error' too, besides failing its query: the query's
   // caller handles the failure, and this listener keeps the event from crashing the process.
+  const timings = options.slowStatementMs ? new StatementTimings(pool, options.slowStatementMs) : undefined;
+  if (timings) poolTimings.set(pool, timings);
   pool.on('connect', (client) => {
     client.on('error', (err) => logger.warn({ err }, 'database connection failed'));
+    if (timings) timeStatements(client, timings);
   });
   return pool;
+}
+
+const poolTimings = new WeakMap<pg.Pool, StatementTimings>();
+
+/** Writes the slow statements `pool` recorded and has not written yet (see StatementTimings). */
+export async function flushStatementTimings(pool: pg.Pool): Promise<void> {
+  await poolTimings.get(pool)?.flush();
 }

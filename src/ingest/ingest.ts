@@ -25,6 +25,7 @@ import { coerceError, IngestError, isIngestError } from '../errors.js';
 import { defaultContentLimits } from '../limits.js';
 import { metricRows, summarizeInSteps } from '../metrics/index.js';
 import { originalObjectKey } from '../storage/index.js';
+import { measureIngest } from '../telemetry/index.js';
 import { fileActivity } from './file-activity.js';
 import type { ClaimedAttempt, IngestAttempt, OriginalUpload } from './ingest-attempt.js';
 import { PhaseTimer } from './phase-timer.js';
@@ -48,6 +49,15 @@ const METRIC_INSERT_BATCH = 2000;
  * removes the file row and the object this attempt stored, and rethrows a coded IngestError.
  */
 export async function ingest(
+  services: IngestServices,
+  source: IngestSource,
+  options: IngestOptions,
+): Promise<IngestResult> {
+  // Counted at GET /metrics: outcome, bytes, rows, duration, or the failure's code.
+  return measureIngest(() => ingestMeasured(services, source, options));
+}
+
+async function ingestMeasured(
   services: IngestServices,
   source: IngestSource,
   options: IngestOptions,

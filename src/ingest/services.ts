@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Config } from '../config.js';
-import { createPool, migrate } from '../db/index.js';
+import { createPool, flushStatementTimings, migrate } from '../db/index.js';
 import { type DatabaseHandle, openDatabase } from '../embedded-postgres/index.js';
 import { type Logger, logger as rootLogger } from '../logger.js';
 import { createObjectStore } from '../storage/index.js';
@@ -36,7 +36,7 @@ export async function openServices(
   });
   let pool: pg.Pool | undefined;
   try {
-    pool = createPool(database.connectionString);
+    pool = createPool(database.connectionString, { slowStatementMs: config.slowStatementMs });
     await migrate(pool);
     const store = await createObjectStore(config);
     await recoverAbandonedFiles(pool, store, log);
@@ -63,6 +63,7 @@ export async function openServices(
         if (closed) return;
         closed = true;
         await workers.close();
+        await flushStatementTimings(openPool);
         await openPool.end();
         await database.release();
       },

@@ -20,11 +20,13 @@ import { runAsMember } from '../db/index.js';
 import type { IngestServices } from '../ingest/index.js';
 import { LIMITS } from '../limits.js';
 import type { Logger } from '../logger.js';
+import { recordHttpError } from '../telemetry/index.js';
 import { AuthFailureThrottle } from './auth-failure-throttle.js';
 import type { KeyPrincipal, UserPrincipal } from './authenticate.js';
 import { type ImportSettings, principalFields, type RouteContext } from './context.js';
 import { errorBody, toIngestError } from './error-response.js';
 import { InFlightUploads } from './in-flight-uploads.js';
+import { metricsRoute } from './metrics-endpoint.js';
 import {
   auditRoutes,
   brandingRoutes,
@@ -61,6 +63,8 @@ export interface AppOptions {
   authFailuresPerMinute?: number;
   /** Caps and timers for upload bodies (see InFlightUploads and watchBody). */
   uploadAdmission: UploadAdmissionConfig;
+  /** Bearer token that opens GET /metrics on this app (INGEST_METRICS_TOKEN); unset: no such route. */
+  metricsToken?: string;
   /** The job queue (async uploads, GET /v1/jobs/:id); without it uploads run in their request. */
   jobs?: ServerJobs;
   /** Sign-in through the identity provider (INGEST_AUTH_*); without it only API keys authenticate. */
@@ -158,6 +162,7 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
 
   app.setErrorHandler((err, request, reply) => {
     const error = toIngestError(err);
+    recordHttpError(error.code, error.status);
     // A schema refuses an upload's query before its handler reads the body: drop the rest, as
     // runUpload does when it refuses one.
     if ((err as { validation?: unknown }).validation !== undefined && !request.raw.complete) {
@@ -171,14 +176,16 @@ export function buildApp(options: AppOptions): { app: FastifyInstance; uploads: 
     if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     return reply.code(error.status).send(errorBody(error, request.id));
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
+  app.setNotFoundHandler((request, reply) => {
+    recordHttpError('ROUTE_NOT_FOUND', 404);
+    return reply.code(404).send({
       error: {
         code: 'ROUTE_NOT_FOUND',
         message: `no endpoint ${request.method} ${request.url.split('?')[0]}`,
       },
-    }),
-  );
+    });
+  });
+  metricsRoute(app, options.metricsToken);
 
   app.register(async (instance) => {
     const api = instance.withTypeProvider<TypeBoxTypeProvider>();

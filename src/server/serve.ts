@@ -5,13 +5,15 @@ import {
   type PeopleLimits,
   type UploadAdmissionConfig,
 } from '../config.js';
-import { notify } from '../db/index.js';
+import { notify, queueBacklog } from '../db/index.js';
 import { type IngestServices, recoverPeriodically } from '../ingest/index.js';
 import { LIMITS } from '../limits.js';
 import type { Logger } from '../logger.js';
+import { enableProcessMetrics, registerPoolMetrics, registerQueueBacklog } from '../telemetry/index.js';
 import { createAdmission } from './admission.js';
 import { buildApp } from './app.js';
 import type { ImportSettings } from './context.js';
+import { type MetricsListener, type MetricsSettings, startMetricsListener } from './metrics-endpoint.js';
 import type { ServerJobs } from './routes/index.js';
 
 /**
@@ -51,6 +53,8 @@ export interface ServerOptions {
   uploadAdmission?: Partial<UploadAdmissionConfig>;
   /** How often to recover what dead processes left (INGEST_RECOVERY_INTERVAL), in ms; 0: never. */
   recoveryIntervalMs?: number;
+  /** Where GET /metrics is served (INGEST_METRICS_PORT, _HOST, _TOKEN); nowhere when unset. */
+  metrics?: MetricsSettings;
   /** The job queue: async uploads (202 + Location) and GET /v1/jobs/:id; the caller closes it. */
   jobs?: ServerJobs;
   /** Sign-in through the identity provider (INGEST_AUTH_*); without it only API keys authenticate. */
@@ -62,6 +66,8 @@ export interface ServerOptions {
 export interface RunningServer {
   /** `http://host:port` as bound. */
   url: string;
+  /** `http://host:port/metrics` of the metrics listener, when one runs. */
+  metricsUrl?: string;
   /**
    * Stops accepting connections (new requests on open ones get 503), waits up to `graceMs` for
    * in-flight requests, then aborts the uploads still running (they roll back and answer
@@ -91,14 +97,32 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(options.authFailuresPerMinute !== undefined && {
       authFailuresPerMinute: options.authFailuresPerMinute,
     }),
+    ...(options.metrics?.token && { metricsToken: options.metrics.token }),
     ...(options.jobs && { jobs: options.jobs }),
     ...(options.auth && { auth: options.auth }),
     ...(options.peopleLimits && { peopleLimits: options.peopleLimits }),
   });
+  const metricsOn = options.metrics?.port !== undefined || Boolean(options.metrics?.token);
+  if (metricsOn) enableProcessMetrics();
+  const unregisterPool = registerPoolMetrics(services.pool);
+  // With a job queue, /metrics reports its backlog per queue, read from pg-boss's table at each scrape.
+  const unregisterQueue = options.jobs
+    ? registerQueueBacklog(async () => (await queueBacklog(services.pool)) ?? [])
+    : () => undefined;
+  let metricsListener: MetricsListener | undefined;
   try {
     await changes.start();
     await app.listen({ host: options.host, port: options.port, backlog: LISTEN_BACKLOG });
+    if (options.metrics?.port !== undefined) {
+      metricsListener = await startMetricsListener(
+        { port: options.metrics.port, host: options.metrics.host ?? '127.0.0.1' },
+        options.log,
+      );
+    }
   } catch (err) {
+    unregisterPool();
+    unregisterQueue();
+    await app.close().catch(() => undefined);
     await changes.close();
     throw err;
   }
@@ -113,6 +137,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
+    ...(metricsListener && { metricsUrl: metricsListener.url }),
     close(graceMs = DEFAULT_GRACE_MS) {
       closing ??= (async () => {
         const log = options.log.child({ stage: 'shutdown' });
@@ -136,6 +161,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         } finally {
           for (const t of timers) clearTimeout(t);
           await recovery?.stop();
+          await metricsListener?.close();
+          unregisterPool();
+          unregisterQueue();
           await changes.close();
         }
         log.info('stopped');

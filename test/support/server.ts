@@ -6,6 +6,7 @@ import { openJobQueue, startJobWorker } from '../../src/jobs/index.js';
 import { logger } from '../../src/logger.js';
 import type { ImportSettings } from '../../src/server/context.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
+import type { MetricsSettings } from '../../src/server/metrics-endpoint.js';
 import type { ObjectStore } from '../../src/storage/index.js';
 import { createTestEnvironment, type TestEnvironment } from './services.js';
 import { NO_TRACES as NO_STORED_TRACES, organizationTraces } from './traces.js';
@@ -46,6 +47,8 @@ export async function startTestServer(
     store?: ObjectStore;
     uploadAdmission?: Partial<UploadAdmissionConfig>;
     recoveryIntervalMs?: number;
+    /** GET /metrics: a listener of its own (port 0: any free one) and/or a token on the API port. */
+    metrics?: MetricsSettings;
     /** The job queue: async uploads and GET /v1/jobs/:id, with an in-process worker unless `worker: false`. */
     jobs?: { worker?: boolean; asyncThresholdBytes?: number; heartbeatMs?: number };
     /** Sign-in through an identity provider (test/support/identity-provider.ts serves one). */
@@ -73,6 +76,7 @@ export async function startTestServer(
     ...(options.imports && { imports: options.imports }),
     uploadAdmission: { ...TEST_UPLOAD_CAPS, ...options.uploadAdmission },
     ...(options.recoveryIntervalMs !== undefined && { recoveryIntervalMs: options.recoveryIntervalMs }),
+    ...(options.metrics && { metrics: options.metrics }),
     ...(boss && {
       jobs: { boss, asyncThresholdBytes: options.jobs?.asyncThresholdBytes ?? Number.MAX_SAFE_INTEGER },
     }),

@@ -46,11 +46,13 @@ export async function serveCommand(options: ServeOptions, signal: AbortSignal): 
       authFailuresPerMinute: config.authFailuresPerMinute,
       uploadAdmission: config.uploadAdmission,
       recoveryIntervalMs: config.recoveryIntervalMs,
+      metrics: config.metrics,
       jobs: { boss, asyncThresholdBytes: config.asyncThresholdBytes },
       ...(config.auth && { auth: config.auth }),
       peopleLimits: config.peopleLimits,
     });
     process.stdout.write(`ingest serve: listening on ${server.url}\n`);
+    if (server.metricsUrl) process.stdout.write(`ingest serve: metrics on ${server.metricsUrl}\n`);
     if (!signal.aborted) await once(signal, 'abort');
     await server.close(options.grace * 1000);
     await worker?.stop();
