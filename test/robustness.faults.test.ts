@@ -11,6 +11,7 @@ import { ingest } from '../src/ingest/index.js';
 import { packageRoot } from '../src/paths.js';
 import { runCli } from './support/run-cli.js';
 import { createTestEnvironment, type TestEnvironment } from './support/services.js';
+import { mountTmpfsOrSkip, unmountTmpfs } from './support/tmpfs.js';
 import { ingestFailure, NO_TRACES, organizationTraces } from './support/traces.js';
 
 let env: TestEnvironment;
@@ -49,23 +50,6 @@ function startCli(args: string[]): ReturnType<typeof spawn> {
     env: { PATH: process.env.PATH ?? '', HOME: env.home, DATABASE_URL: env.url, INGEST_HOME: env.home },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-}
-
-/** Mounts a tmpfs of `size` on `dir`; returns why that failed, or undefined once it is mounted. */
-async function mountTmpfs(dir: string, size: string): Promise<string | undefined> {
-  const mount = spawn('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  mount.stderr.setEncoding('utf8').on('data', (text: string) => {
-    stderr += text;
-  });
-  try {
-    const [status] = (await once(mount, 'close')) as [number | null];
-    return status === 0 ? undefined : `mount exited with ${status}: ${stderr.trim()}`;
-  } catch (err) {
-    return `mount could not be started: ${(err as Error).message}`;
-  }
 }
 
 describe('faults leave nothing half-written', () => {
@@ -146,16 +130,9 @@ describe('faults leave nothing half-written', () => {
 
   it('fails cleanly when the spool disk is full', async (ctx) => {
     const org = await env.organization('fault-spool');
-    // A real full disk: a 1 MiB tmpfs as the spool folder. Mounting needs root, which CI has, so under CI
-    // a failed mount fails the test; elsewhere it is skipped with the reason.
+    // A real full disk: a 1 MiB tmpfs as the spool folder.
     const spool = await mkdtemp(join(tmpdir(), 'ingest-spool-'));
-    const mountFailure = await mountTmpfs(spool, '1m');
-    if (mountFailure) {
-      await rm(spool, { recursive: true, force: true });
-      const reason = `mounting a tmpfs needs root and the mount command: ${mountFailure}`;
-      if (process.env.CI) throw new Error(`CI runs as root, so this test must run there; ${reason}`);
-      ctx.skip(reason);
-    }
+    await mountTmpfsOrSkip(ctx, spool, '1m', () => rm(spool, { recursive: true, force: true }));
     try {
       const services = { ...env.services, spoolDir: spool };
       const body = Readable.from(
@@ -170,7 +147,7 @@ describe('faults leave nothing half-written', () => {
       expect(await readdir(spool)).toEqual([]);
       expect(await traces(org.id)).toEqual(NOTHING);
     } finally {
-      await once(spawn('umount', [spool], { stdio: 'ignore' }), 'close');
+      await unmountTmpfs(spool);
       await rm(spool, { recursive: true, force: true });
     }
   });

@@ -1,21 +1,20 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { createGzip, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../src/api-keys/index.js';
-import { createOrganization } from '../src/db/index.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import type { TestDatabase } from './support/database.js';
 import { runCli } from './support/run-cli.js';
-import { type ServeProcess, spawnServe } from './support/serve-process.js';
+import type { ServeProcess } from './support/serve-process.js';
+import { type ServedOrganization, serveOrganization } from './support/served-organization.js';
 import { json } from './support/server.js';
 
 const MiB = 1024 * 1024;
 const MAX_INFLATED = 16 * MiB;
 const RATIO_FLOOR = 4 * MiB;
 
+let served: ServedOrganization;
 let db: TestDatabase;
 let home: string;
 let server: ServeProcess;
@@ -23,30 +22,15 @@ let key: string;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  home = await mkdtemp(join(tmpdir(), 'ingest-bomb-'));
-  env = {
-    DATABASE_URL: db.url,
-    INGEST_HOME: home,
-    INGEST_LOG_LEVEL: 'warn',
+  served = await serveOrganization('bombed', 'ingest-bomb-', {
     // Small limits, as an operator would set them; the ratio keeps its default of 100.
     INGEST_MAX_UPLOAD_BYTES: '5MB',
     INGEST_MAX_INFLATED_BYTES: String(MAX_INFLATED),
     INGEST_INFLATION_RATIO_FLOOR: String(RATIO_FLOOR),
-  };
-  server = await spawnServe(env);
-  const org = await createOrganization(db.pool, { slug: 'bombed' });
-  ({ key } = await createApiKey(db.pool, {
-    organizationId: org.id,
-    scopes: ['files:write', 'files:read'],
-    actor: 'test',
-  }));
+  });
+  ({ db, home, server, key, env } = served);
 }, 60_000);
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-  await rm(home, { recursive: true, force: true });
-});
+afterAll(() => served?.close());
 
 /** `bytes` of CSV rows that are all zeros, streamed through gzip -9: about 1,000:1. */
 async function gzipBomb(bytes: number): Promise<Buffer> {

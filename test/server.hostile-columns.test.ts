@@ -1,43 +1,27 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../src/api-keys/index.js';
-import { createOrganization } from '../src/db/index.js';
-import { createTestDatabase, type TestDatabase } from './support/database.js';
+import type { TestDatabase } from './support/database.js';
 import { runCli } from './support/run-cli.js';
-import { type ServeProcess, spawnServe } from './support/serve-process.js';
+import type { ServeProcess } from './support/serve-process.js';
+import { type ServedOrganization, serveOrganization } from './support/served-organization.js';
 import { json } from './support/server.js';
 
 // A real `ingest serve` process with the default limits: 2,000 columns, 18,008 metric rows.
 const MAX_COLUMNS = 2000;
 
+let served: ServedOrganization;
 let db: TestDatabase;
 let home: string;
 let server: ServeProcess;
 let key: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  home = await mkdtemp(join(tmpdir(), 'ingest-columns-'));
-  server = await spawnServe({
-    DATABASE_URL: db.url,
-    INGEST_HOME: home,
-    INGEST_LOG_LEVEL: 'warn',
-  });
-  const org = await createOrganization(db.pool, { slug: 'wide' });
-  ({ key } = await createApiKey(db.pool, {
-    organizationId: org.id,
-    scopes: ['files:write', 'files:read'],
-    actor: 'test',
-  }));
+  served = await serveOrganization('wide', 'ingest-columns-');
+  ({ db, home, server, key } = served);
 }, 60_000);
-afterAll(async () => {
-  await server?.stop();
-  await db?.drop();
-  await rm(home, { recursive: true, force: true });
-});
+afterAll(() => served?.close());
 
 function upload(body: Buffer, filename: string): Promise<Response> {
   return fetch(`${server.url}/v1/files?filename=${filename}`, {

@@ -1,26 +1,16 @@
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startS3Server, type TestS3Server } from './support/s3-server.js';
-import { json, startTestServer, type TestServer } from './support/server.js';
+import { startImportServer } from './support/import-server.js';
+import type { TestS3Server } from './support/s3-server.js';
+import { json, type TestServer } from './support/server.js';
 
 /** An imported file's name is cleaned exactly as an uploaded one's: base name, no control characters. */
 let s3: TestS3Server;
 let t: TestServer;
 
 beforeAll(async () => {
-  s3 = await startS3Server('ingest-store');
-  await s3.client.send(new CreateBucketCommand({ Bucket: 'incoming' }));
-  for (const [key, body] of [
-    ['namer/a.csv', 'id\n1\n'],
-    ['namer/b.csv', 'id\n2\n'],
-  ])
-    await s3.client.send(new PutObjectCommand({ Bucket: 'incoming', Key: key!, Body: body! }));
-  t = await startTestServer({
-    imports: {
-      buckets: ['incoming'],
-      s3: { bucket: 'ingest-store', endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true },
-    },
-  });
+  ({ s3, t } = await startImportServer({
+    buckets: { incoming: { 'namer/a.csv': 'id\n1\n', 'namer/b.csv': 'id\n2\n' } },
+  }));
 }, 60_000);
 afterAll(async () => {
   await t?.close();

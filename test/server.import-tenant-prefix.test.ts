@@ -1,7 +1,7 @@
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startS3Server, type TestS3Server } from './support/s3-server.js';
-import { json, NO_TRACES, startTestServer, type TestServer } from './support/server.js';
+import { importInto, startImportServer } from './support/import-server.js';
+import type { TestS3Server } from './support/s3-server.js';
+import { json, NO_TRACES, type TestServer } from './support/server.js';
 
 /**
  * One allowed bucket shared by every tenant: each organization's objects live under `<its slug>/`, and an
@@ -13,35 +13,24 @@ const bravoCsv = Buffer.from('invoice,amount\nb-1,990\nb-2,12\n');
 const alphaCsv = Buffer.from('id,name\n1,alice\n');
 
 beforeAll(async () => {
-  s3 = await startS3Server('ingest-store');
-  await s3.client.send(new CreateBucketCommand({ Bucket: 'shared-drop' }));
-  const objects: Array<[string, Buffer]> = [
-    ['bravo/ledger.csv', bravoCsv],
-    ['alpha2/ledger.csv', bravoCsv],
-    ['ledger.csv', bravoCsv],
-    ['alpha', bravoCsv],
-    ['alpha/own.csv', alphaCsv],
-  ];
-  for (const [key, body] of objects)
-    await s3.client.send(new PutObjectCommand({ Bucket: 'shared-drop', Key: key, Body: body }));
-  t = await startTestServer({
-    imports: {
-      buckets: ['shared-drop'],
-      s3: { bucket: 'ingest-store', endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true },
+  ({ s3, t } = await startImportServer({
+    buckets: {
+      'shared-drop': {
+        'bravo/ledger.csv': bravoCsv,
+        'alpha2/ledger.csv': bravoCsv,
+        'ledger.csv': bravoCsv,
+        alpha: bravoCsv,
+        'alpha/own.csv': alphaCsv,
+      },
     },
-  });
+  }));
 }, 60_000);
 afterAll(async () => {
   await t?.close();
   await s3?.close();
 });
 
-const importing = (key: string, url: string) =>
-  t.request('/v1/files/import', key, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ url }),
-  });
+const importing = (key: string, url: string) => importInto(t, key, { url });
 
 describe('POST /v1/files/import in a bucket shared by tenants', () => {
   it("refuses another organization's prefix and unprefixed keys; imports under its own slug", async () => {

@@ -1,8 +1,9 @@
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../src/storage/index.js';
-import { startS3Server, type TestS3Server } from './support/s3-server.js';
-import { json, NO_TRACES, startTestServer, type TestServer } from './support/server.js';
+import { IMPORT_STORE_BUCKET, importInto, startImportServer } from './support/import-server.js';
+import type { TestS3Server } from './support/s3-server.js';
+import { json, NO_TRACES, type TestServer } from './support/server.js';
 
 /**
  * The import endpoint reads with the server's credentials, which also reach the store's own bucket
@@ -12,32 +13,22 @@ import { json, NO_TRACES, startTestServer, type TestServer } from './support/ser
  */
 let s3: TestS3Server;
 let t: TestServer;
-const STORE = 'ingest-store';
+const STORE = IMPORT_STORE_BUCKET;
 const victimCsv = Buffer.from('account,balance\nvictim-1,1000000\n');
 
 beforeAll(async () => {
-  s3 = await startS3Server(STORE);
-  await s3.client.send(new CreateBucketCommand({ Bucket: 'incoming' }));
-  t = await startTestServer({
-    imports: {
-      buckets: ['incoming'],
-      s3: { bucket: STORE, endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true },
-    },
+  ({ s3, t } = await startImportServer({
+    buckets: { incoming: {} },
     // Originals on the S3-protocol server, in the bucket the import endpoint must never read.
-    store: new S3ObjectStore(s3.client, STORE),
-  });
+    store: (server) => new S3ObjectStore(server.client, STORE),
+  }));
 }, 60_000);
 afterAll(async () => {
   await t?.close();
   await s3?.close();
 });
 
-const importing = (key: string, url: string) =>
-  t.request('/v1/files/import', key, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ url }),
-  });
+const importing = (key: string, url: string) => importInto(t, key, { url });
 
 describe('POST /v1/files/import and the store bucket', () => {
   it("refuses every spelling that leads out of the allowed bucket, and no victim's byte is read", async () => {

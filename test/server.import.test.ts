@@ -1,43 +1,31 @@
 import { createHash } from 'node:crypto';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startS3Server, type TestS3Server } from './support/s3-server.js';
-import { json, NO_TRACES, startTestServer, type TestServer } from './support/server.js';
+import { importInto, startImportServer } from './support/import-server.js';
+import type { TestS3Server } from './support/s3-server.js';
+import { json, NO_TRACES, type TestServer } from './support/server.js';
 
 let s3: TestS3Server;
 let t: TestServer;
 const csv = Buffer.from('id,name\n1,alice\n2,bob\n3,carol\n');
 
 beforeAll(async () => {
-  s3 = await startS3Server('ingest-store');
-  await s3.client.send(new CreateBucketCommand({ Bucket: 'incoming' }));
-  await s3.client.send(new CreateBucketCommand({ Bucket: 'private' }));
-  for (const bucket of ['incoming', 'private', 'ingest-store']) {
-    await s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'exports/people.csv', Body: csv }));
-  }
-  // An organization imports only under its own slug's prefix of an allowed bucket.
-  await s3.client.send(
-    new PutObjectCommand({ Bucket: 'incoming', Key: 'importer/exports/people.csv', Body: csv }),
-  );
-  t = await startTestServer({
-    imports: {
-      // The store's own bucket is listed on purpose: it must stay refused all the same.
-      buckets: ['incoming', 'ingest-store'],
-      s3: { bucket: 'ingest-store', endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true },
+  ({ s3, t } = await startImportServer({
+    buckets: {
+      // An organization imports only under its own slug's prefix of an allowed bucket.
+      incoming: { 'exports/people.csv': csv, 'importer/exports/people.csv': csv },
+      private: { 'exports/people.csv': csv },
+      'ingest-store': { 'exports/people.csv': csv },
     },
-  });
+    // The store's own bucket is listed on purpose: it must stay refused all the same.
+    allowed: ['incoming', 'ingest-store'],
+  }));
 }, 60_000);
 afterAll(async () => {
   await t?.close();
   await s3?.close();
 });
 
-const importing = (key: string, body: unknown, query = '') =>
-  t.request(`/v1/files/import${query}`, key, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+const importing = (key: string, body: unknown, query = '') => importInto(t, key, body, query);
 
 describe('POST /v1/files/import', () => {
   it('ingests an object from an allowed bucket, then answers a second import as a duplicate', async () => {

@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import type { ClientRequest } from 'node:http';
 import { join } from 'node:path';
@@ -8,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createOrganization } from '../src/db/index.js';
 import { csvOfSize, openUpload, type RawResponse } from './support/raw-http.js';
 import { json, NO_TRACES, startTestServer, type TestServer, waitFor } from './support/server.js';
+import { mountTmpfsOrSkip, unmountTmpfs } from './support/tmpfs.js';
 
 const MiB = 1024 * 1024;
 const servers: TestServer[] = [];
@@ -49,38 +48,15 @@ async function spoolBytes(t: TestServer): Promise<number> {
   return total;
 }
 
-/** Mounts a tmpfs of `size` on `dir`; returns why that failed, or undefined once it is mounted. */
-async function mountTmpfs(dir: string, size: string): Promise<string | undefined> {
-  const mount = spawn('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  mount.stderr.setEncoding('utf8').on('data', (text: string) => {
-    stderr += text;
-  });
-  try {
-    const [status] = (await once(mount, 'close')) as [number | null];
-    return status === 0 ? undefined : `mount exited with ${status}: ${stderr.trim()}`;
-  } catch (err) {
-    return `mount could not be started: ${(err as Error).message}`;
-  }
-}
-
 describe('upload admission', () => {
   it("keeps 15 stalled uploads of one organization from failing another's upload on a full spool", async (ctx) => {
     const t = await server({
       uploadAdmission: { spoolBytesPerOrg: 4 * MiB, bodyIdleTimeoutMs: 120_000, minUploadBytesPerSecond: 0 },
     });
-    // A real spool disk that 15 stalled uploads of 1 MiB nearly fill: a 16 MiB tmpfs. Mounting needs root,
-    // which CI has, so under CI a failed mount fails the test; elsewhere it is skipped with the reason.
+    // A real spool disk that 15 stalled uploads of 1 MiB nearly fill: a 16 MiB tmpfs.
     const spool = t.env.services.spoolDir;
     await mkdir(spool, { recursive: true });
-    const mountFailure = await mountTmpfs(spool, '16m');
-    if (mountFailure) {
-      const reason = `mounting a tmpfs needs root and the mount command: ${mountFailure}`;
-      if (process.env.CI) throw new Error(`CI runs as root, so this test must run there; ${reason}`);
-      ctx.skip(reason);
-    }
+    await mountTmpfsOrSkip(ctx, spool, '16m');
     try {
       const attacker = await t.key('spool-attacker');
       const victim = await t.key('spool-victim');
@@ -119,7 +95,7 @@ describe('upload admission', () => {
     } finally {
       for (const req of requests.splice(0)) req.destroy();
       await waitFor(async () => (await readdir(spool)).length === 0);
-      await once(spawn('umount', [spool], { stdio: 'ignore' }), 'close');
+      await unmountTmpfs(spool);
     }
   });
 

@@ -1,11 +1,9 @@
 import { PEOPLE_LIMITS } from '../limits.js';
-import type { Change, ChangeFeedState, ChangeSubscriber } from './change-subscriber.js';
+import type { ChangeFeedState } from './change-subscriber.js';
+import { FeedGuardedTtlMap, type FeedToken } from './feed-guarded-ttl-map.js';
 
 /** Taken before looking a user's access up, and handed back to `set` with what was found. */
-export interface MembershipToken {
-  readonly epoch: number;
-  readonly changes: number;
-}
+export type MembershipToken = FeedToken;
 
 /**
  * What a signed-in user may do in an organization, as last looked up (the user's row, its role and
@@ -21,59 +19,13 @@ export interface MembershipToken {
  * access on their next request in every server process, one notification delivery after the removal
  * commits. The protocol this relies on is described at the top of change-feed.ts.
  */
-export class MembershipCache<V> implements ChangeSubscriber {
-  private readonly entries = new Map<string, { value: V; expiresAt: number }>();
-  /** Membership changes heard of so far. */
-  private changes = 0;
-
+export class MembershipCache<V> extends FeedGuardedTtlMap<V> {
   constructor(
-    private readonly feed: ChangeFeedState,
-    private readonly ttlMs: number = PEOPLE_LIMITS.membershipCacheTtlMs,
-    private readonly maxEntries: number = PEOPLE_LIMITS.membershipCacheEntries,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
-
-  get(key: string): V | undefined {
-    if (!this.feed.live) return undefined;
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expiresAt <= this.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return entry.value;
-  }
-
-  /** Null when nothing may be kept now (feed not live). */
-  begin(): MembershipToken | null {
-    if (!this.feed.live) return null;
-    return { epoch: this.feed.epoch, changes: this.changes };
-  }
-
-  /** Keeps `value`, unless a membership changed or the feed went down or up since `token`. */
-  set(key: string, value: V, token: MembershipToken | null): void {
-    if (!token || !this.feed.live || this.feed.epoch !== token.epoch || this.changes !== token.changes)
-      return;
-    this.entries.delete(key);
-    if (this.entries.size >= this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
-    this.entries.set(key, { value, expiresAt: this.now() + this.ttlMs });
-  }
-
-  change(change: Change): void {
-    if (change.kind !== 'membership') return;
-    this.changes++;
-    this.entries.clear();
-  }
-
-  reset(): void {
-    this.changes++;
-    this.entries.clear();
-  }
-
-  get size(): number {
-    return this.entries.size;
+    feed: ChangeFeedState,
+    ttlMs: number = PEOPLE_LIMITS.membershipCacheTtlMs,
+    maxEntries: number = PEOPLE_LIMITS.membershipCacheEntries,
+    now?: () => number,
+  ) {
+    super(feed, 'membership', ttlMs, maxEntries, now);
   }
 }

@@ -1,4 +1,5 @@
 import type { Change, ChangeFeedState, ChangeSubscriber } from './change-subscriber.js';
+import { FeedGuardedTtlMap, type FeedToken } from './feed-guarded-ttl-map.js';
 
 /** How long a prefix found unknown is refused without asking the database, in milliseconds. */
 export const UNKNOWN_KEY_TTL_MS = 5_000;
@@ -6,10 +7,7 @@ export const UNKNOWN_KEY_TTL_MS = 5_000;
 export const UNKNOWN_KEY_MAX_PREFIXES = 10_000;
 
 /** Taken before looking a prefix up, and handed back to `add` when nothing was found. */
-export interface UnknownKeyToken {
-  readonly epoch: number;
-  readonly changes: number;
-}
+export type UnknownKeyToken = FeedToken;
 
 /**
  * Key prefixes that no key had when last looked up, so that clients sending a key that does not exist
@@ -30,60 +28,42 @@ export interface UnknownKeyToken {
  * a prefix does not exist, which the prefix (not secret: it is shown in listings) does not protect.
  */
 export class UnknownKeyCache implements ChangeSubscriber {
-  /** Prefix -> now() at which it expires. */
-  private readonly entries = new Map<string, number>();
-  /** Key changes heard of so far. */
-  private changes = 0;
+  /** Prefix -> found unknown; the map holds the TTL, the bound and the feed protocol. */
+  private readonly prefixes: FeedGuardedTtlMap<true>;
 
   constructor(
-    private readonly feed: ChangeFeedState,
-    private readonly ttlMs = UNKNOWN_KEY_TTL_MS,
-    private readonly maxPrefixes = UNKNOWN_KEY_MAX_PREFIXES,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+    feed: ChangeFeedState,
+    ttlMs = UNKNOWN_KEY_TTL_MS,
+    maxPrefixes = UNKNOWN_KEY_MAX_PREFIXES,
+    now?: () => number,
+  ) {
+    this.prefixes = new FeedGuardedTtlMap<true>(feed, 'apiKey', ttlMs, maxPrefixes, now);
+  }
 
   /** True when `prefix` was found unknown less than the TTL ago and no key changed since. */
   has(prefix: string): boolean {
-    if (!this.feed.live) return false;
-    const expiresAt = this.entries.get(prefix);
-    if (expiresAt === undefined) return false;
-    if (expiresAt <= this.now()) {
-      this.entries.delete(prefix);
-      return false;
-    }
-    return true;
+    return this.prefixes.get(prefix) !== undefined;
   }
 
   /** Null when nothing may be kept now (feed not live): look up and refuse uncached. */
   begin(): UnknownKeyToken | null {
-    if (!this.feed.live) return null;
-    return { epoch: this.feed.epoch, changes: this.changes };
+    return this.prefixes.begin();
   }
 
   /** Remembers `prefix` as unknown, unless a key changed or the feed went down or up since `token`. */
   add(prefix: string, token: UnknownKeyToken | null): void {
-    if (!token || !this.feed.live || this.feed.epoch !== token.epoch || this.changes !== token.changes)
-      return;
-    this.entries.delete(prefix);
-    if (this.entries.size >= this.maxPrefixes) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
-    this.entries.set(prefix, this.now() + this.ttlMs);
+    this.prefixes.set(prefix, true, token);
   }
 
   change(change: Change): void {
-    if (change.kind !== 'apiKey') return;
-    this.changes++;
-    this.entries.clear();
+    this.prefixes.change(change);
   }
 
   reset(): void {
-    this.changes++;
-    this.entries.clear();
+    this.prefixes.reset();
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.prefixes.size;
   }
 }

@@ -1,3 +1,4 @@
+export { apiKeyJson } from './api-key-json.js';
 export {
   type ArchivedFile,
   type ArchiveResult,

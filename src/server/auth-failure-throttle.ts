@@ -99,3 +99,30 @@ export function addressKey(address: string): string {
     .map((g) => Number.parseInt(g, 16).toString(16))
     .join(':')}::/64`;
 }
+
+/** The throttle and the address of the request being authenticated. */
+export interface AuthFailures {
+  throttle: AuthFailureThrottle;
+  address: string;
+}
+
+/**
+ * Runs one credential check (an API key's look-up, a sign-in token's verification) under the throttle:
+ * a token is taken before it starts and given back unless the check fails as the client's fault
+ * (UNAUTHORIZED). Only the client's failures count against its address, not the database's.
+ */
+export async function throttledCheck<T>(
+  failures: AuthFailures | undefined,
+  check: () => Promise<T>,
+): Promise<T> {
+  failures?.throttle.acquire(failures.address);
+  try {
+    const result = await check();
+    failures?.throttle.release(failures.address);
+    return result;
+  } catch (err) {
+    if (!(err instanceof IngestError && err.code === 'UNAUTHORIZED'))
+      failures?.throttle.release(failures.address);
+    throw err;
+  }
+}

@@ -3,7 +3,7 @@ import type { MembershipCache } from '../cache-coherence/index.js';
 import { findUserAccess, type SignInClaims, signIn, withAppRole } from '../db/index.js';
 import { permissionsOf } from '../domain/index.js';
 import { IngestError } from '../errors.js';
-import type { AuthFailureThrottle } from './auth-failure-throttle.js';
+import { type AuthFailures, throttledCheck } from './auth-failure-throttle.js';
 import type { UserPrincipal } from './authenticate.js';
 import type { SignInTokens } from './sign-in-tokens.js';
 
@@ -17,7 +17,7 @@ export interface UserLookups {
   /** Users' access per organization, kept coherent by the change feed (see MembershipCache). */
   memberships: MembershipCache<UserPrincipal>;
   /** Failed authentications per client address, and this request's address. */
-  failures?: { throttle: AuthFailureThrottle; address: string };
+  failures?: AuthFailures;
 }
 
 /**
@@ -31,16 +31,7 @@ export async function verifySignInToken(token: string, lookups: UserLookups): Pr
       'UNAUTHORIZED',
       'sign-in tokens are not accepted by this server (INGEST_AUTH_ISSUER is not set): use an API key (ik_...)',
     );
-  failures?.throttle.acquire(failures.address);
-  try {
-    const claims = await tokens.verify(token);
-    failures?.throttle.release(failures.address);
-    return claims;
-  } catch (err) {
-    if (!(err instanceof IngestError && err.code === 'UNAUTHORIZED'))
-      failures?.throttle.release(failures.address);
-    throw err;
-  }
+  return throttledCheck(failures, () => tokens.verify(token));
 }
 
 /** The organization a user's request names; ORG_REQUIRED without one. */

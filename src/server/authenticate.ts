@@ -4,7 +4,7 @@ import type { AuthCache, UnknownKeyCache } from '../cache-coherence/index.js';
 import { findApiKeyByPrefix, withAppRole } from '../db/index.js';
 import { type Permission, type Role, roleAllows } from '../domain/index.js';
 import { IngestError } from '../errors.js';
-import type { AuthFailureThrottle } from './auth-failure-throttle.js';
+import { type AuthFailures, throttledCheck } from './auth-failure-throttle.js';
 
 /** A request that authenticated with an API key: the key's organization, scopes and limit. */
 export interface KeyPrincipal {
@@ -48,7 +48,7 @@ export interface KeyLookups {
   /** Prefixes found unknown recently (see UnknownKeyCache). */
   unknown?: UnknownKeyCache;
   /** Failed authentications per client address, and this request's address. */
-  failures?: { throttle: AuthFailureThrottle; address: string };
+  failures?: AuthFailures;
 }
 
 /**
@@ -67,17 +67,7 @@ export async function authenticate(
   const { cache, failures } = lookups;
   const cached = cache && cachedPrincipal(parsed, cache);
   if (cached) return cached;
-  failures?.throttle.acquire(failures.address);
-  try {
-    const principal = await lookUp(pool, parsed, lookups);
-    failures?.throttle.release(failures.address);
-    return principal;
-  } catch (err) {
-    // Only the client's failures count against its address, not the database's.
-    if (!(err instanceof IngestError && err.code === 'UNAUTHORIZED'))
-      failures?.throttle.release(failures.address);
-    throw err;
-  }
+  return throttledCheck(failures, () => lookUp(pool, parsed, lookups));
 }
 
 async function lookUp(

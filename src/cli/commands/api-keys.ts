@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createApiKey, parseScopes, revokeApiKeyById, SCOPES } from '../../api-keys/index.js';
 import { getOrganization, listApiKeys, withTenant } from '../../db/index.js';
+import { apiKeyJson } from '../../ingest/index.js';
 import { cliActor, withServices } from '../context.js';
 import { parseIntegerOption } from '../option-parsers.js';
 import { printJson, shortTime, table } from '../output.js';
@@ -53,16 +54,7 @@ export function registerKeyCommands(program: Command): Command {
         const keys = await withTenant(services.pool, org.id, (db) => listApiKeys(db));
         if (options.json) {
           for (const k of keys) {
-            printJson({
-              id: k.id,
-              name: k.name,
-              prefix: k.prefix,
-              scopes: k.scopes,
-              rateLimitPerMinute: k.rateLimitPerMinute,
-              createdAt: k.createdAt.toISOString(),
-              lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
-              revokedAt: k.revokedAt?.toISOString() ?? null,
-            });
+            printJson(apiKeyJson(k));
           }
           return;
         }

@@ -11,6 +11,7 @@ import {
 } from '../../db/index.js';
 import { IngestError } from '../../errors.js';
 import { isUuid } from '../../ids.js';
+import type { Services } from '../../ingest/index.js';
 import { logger } from '../../logger.js';
 import { formatBytes } from '../../units.js';
 import { withServices } from '../context.js';
@@ -105,23 +106,14 @@ export function registerJobCommands(
             },
           );
         }
-        const { openJobQueue, INGEST_QUEUE } = await import('../../jobs/index.js');
-        const boss = await openJobQueue({
-          connectionString: services.database.connectionString,
-          worker: false,
-          heartbeatMs: services.config.jobHeartbeatMs,
-          log: logger,
-        });
-        try {
+        await withQueueClient(services, async (boss, queueName) => {
           const slug = (await getOrganizationById(services.pool, job.organizationId))?.slug ?? '';
-          await boss.send(INGEST_QUEUE, {
+          await boss.send(queueName, {
             jobId: id,
             organizationId: job.organizationId,
             organizationSlug: slug,
           });
-        } finally {
-          await boss.stop({ graceful: false, close: true });
-        }
+        });
         process.stdout.write(`job ${id} queued again\n`);
       }),
     );
@@ -138,18 +130,9 @@ export function registerJobCommands(
         if (!cancelled) {
           throw new IngestError('JOB_STATE_CONFLICT', `job ${id} already ${job.state}`, { jobId: id });
         }
-        const { openJobQueue, INGEST_QUEUE } = await import('../../jobs/index.js');
-        const boss = await openJobQueue({
-          connectionString: services.database.connectionString,
-          worker: false,
-          heartbeatMs: services.config.jobHeartbeatMs,
-          log: logger,
+        await withQueueClient(services, async (boss, queueName) => {
+          await boss.cancel(queueName, id).catch(() => undefined);
         });
-        try {
-          await boss.cancel(INGEST_QUEUE, id).catch(() => undefined);
-        } finally {
-          await boss.stop({ graceful: false, close: true });
-        }
         await services.store.delete(job.stagedKey);
         process.stdout.write(`job ${id} cancelled\n`);
       }),
@@ -160,4 +143,29 @@ async function mustGetJob(pool: import('pg').Pool, id: string): Promise<JobRecor
   const job = isUuid(id) ? await getJob(pool, id) : null;
   if (!job) throw new IngestError('JOB_NOT_FOUND', `no job ${id}`, { jobId: id.slice(0, 64) });
   return job;
+}
+
+// A type only: the queue module itself is imported when a command needs it, not when the CLI starts.
+type JobQueue = Awaited<ReturnType<typeof import('../../jobs/index.js').openJobQueue>>;
+
+/**
+ * Opens the job queue as a client only (no worker), runs `use` with it and stops it again whatever happens:
+ * `jobs retry` and `jobs cancel` each send the queue one message and must not leave a connection open.
+ */
+async function withQueueClient(
+  services: Services,
+  use: (boss: JobQueue, queueName: string) => Promise<void>,
+): Promise<void> {
+  const { openJobQueue, INGEST_QUEUE } = await import('../../jobs/index.js');
+  const boss = await openJobQueue({
+    connectionString: services.database.connectionString,
+    worker: false,
+    heartbeatMs: services.config.jobHeartbeatMs,
+    log: logger,
+  });
+  try {
+    await use(boss, INGEST_QUEUE);
+  } finally {
+    await boss.stop({ graceful: false, close: true });
+  }
 }

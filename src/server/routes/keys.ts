@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { SCOPES } from '../../api-keys/index.js';
-import type { ApiKeyRecord } from '../../db/index.js';
+import { apiKeyJson } from '../../ingest/index.js';
 import { createMemberKey, listMemberKeys, revokeMemberKey } from '../../people/index.js';
 import { type Api, guard, memberAccess, principalOf, type RouteContext } from '../context.js';
 
@@ -22,19 +22,6 @@ const createSchema = {
   ),
 };
 
-function keyJson(k: ApiKeyRecord) {
-  return {
-    id: k.id,
-    name: k.name,
-    prefix: k.prefix,
-    scopes: k.scopes,
-    rateLimitPerMinute: k.rateLimitPerMinute,
-    createdAt: k.createdAt.toISOString(),
-    lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
-    revokedAt: k.revokedAt?.toISOString() ?? null,
-  };
-}
-
 /**
  * The organization's API keys, for its admins and owners: `GET /v1/keys` (never secrets), `POST /v1/keys`
  * {scopes, name, rateLimitPerMinute} (201 with the key, shown this once), `DELETE /v1/keys/:id` (revoke:
@@ -47,7 +34,7 @@ export function keyRoutes(app: Api, ctx: RouteContext): void {
   app.get('/v1/keys', { onRequest: guard(ctx, 'keys:manage') }, async (request) => {
     memberAccess(request);
     const keys = await listMemberKeys(pool, principalOf(request).organizationId);
-    return { keys: keys.map(keyJson) };
+    return { keys: keys.map(apiKeyJson) };
   });
 
   app.post(
@@ -68,7 +55,7 @@ export function keyRoutes(app: Api, ctx: RouteContext): void {
         },
         ctx.peopleLimits.maxApiKeys,
       );
-      return reply.code(201).send({ ...keyJson(record), key });
+      return reply.code(201).send({ ...apiKeyJson(record), key });
     },
   );
 
@@ -85,7 +72,7 @@ export function keyRoutes(app: Api, ctx: RouteContext): void {
         principalOf(request).organizationId,
         request.params.id,
       );
-      return keyJson(revoked);
+      return apiKeyJson(revoked);
     },
   );
 }

@@ -2,8 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Static, Type } from 'typebox';
 import type { DialectOverrides } from '../../domain/index.js';
 import { IngestError, isIngestError } from '../../errors.js';
-import { type IngestOptions, type IngestSource, ingest, uploadByteLimit } from '../../ingest/index.js';
-import { watchBody } from '../body-watchdog.js';
+import { type IngestOptions, type IngestSource, ingest } from '../../ingest/index.js';
+import { runAdmittedUpload } from '../admitted-upload.js';
 import { type Api, actorOf, guard, principalOf, type RouteContext } from '../context.js';
 import {
   booleanOption,
@@ -13,7 +13,7 @@ import {
   integerOption,
   textOption,
 } from '../option-schemas.js';
-import { declaredLength, discardRest, heldSource, uploadSource } from '../upload-source.js';
+import { declaredLength, uploadSource } from '../upload-source.js';
 import { runAsyncUpload } from './async-upload.js';
 
 /**
@@ -118,41 +118,35 @@ export async function runUpload(
 ): Promise<FastifyReply> {
   const principal = principalOf(request);
   const params = uploadParams(query);
-  const upload = ctx.uploads.begin(reply, principal);
-  const { controller } = upload;
-  const stopWatching = watchBody(request, ctx.uploads.limits, (tooSlow) => controller.abort(tooSlow));
-  try {
-    const byteLimit = await uploadByteLimit(ctx.services.pool, principal.organizationId, ctx.maxUploadBytes);
-    upload.setQuotaLeft(byteLimit.quotaLeftBytes);
-    const source = heldSource(await openSource(byteLimit, params, controller.signal), upload);
-    const result = await ingest(ctx.services, source, {
-      organization: { id: principal.organizationId, slug: principal.organizationSlug },
-      ...(params.audit !== undefined && { audit: params.audit }),
-      onError: params.onError ?? (params.maxErrors !== undefined ? 'skip' : 'strict'),
-      ...(params.maxErrors !== undefined && { maxErrors: params.maxErrors }),
-      ...(Object.keys(params.dialect).length > 0 && { dialect: params.dialect }),
-      byteLimit,
-      actor: actorOf(request),
-      signal: controller.signal,
-    });
-    return reply.code(result.duplicate ? 200 : 201).send(result);
-  } catch (err) {
-    if (!request.raw.complete) {
-      reply.header('connection', 'close');
-      discardRest(request);
-    }
-    // The pipeline reports an abort as CANCELLED; the server's own reasons (shutting down, a body too
-    // slow) are what the client is told.
-    const reason: unknown = controller.signal.reason;
-    if (controller.signal.aborted && isIngestError(reason) && reason.code !== 'CANCELLED') {
-      if (reason.code === 'UPLOAD_TOO_SLOW') closeAfterResponse(request, reply);
-      throw reason;
-    }
-    throw err instanceof Error ? err : new IngestError('INTERNAL', String(err));
-  } finally {
-    stopWatching();
-    ctx.uploads.end(upload);
-  }
+  return runAdmittedUpload(
+    ctx,
+    request,
+    reply,
+    async ({ byteLimit, signal, hold }) => {
+      const source = hold(await openSource(byteLimit, params, signal));
+      const result = await ingest(ctx.services, source, {
+        organization: { id: principal.organizationId, slug: principal.organizationSlug },
+        ...(params.audit !== undefined && { audit: params.audit }),
+        onError: params.onError ?? (params.maxErrors !== undefined ? 'skip' : 'strict'),
+        ...(params.maxErrors !== undefined && { maxErrors: params.maxErrors }),
+        ...(Object.keys(params.dialect).length > 0 && { dialect: params.dialect }),
+        byteLimit,
+        actor: actorOf(request),
+        signal,
+      });
+      return reply.code(result.duplicate ? 200 : 201).send(result);
+    },
+    (err, signal) => {
+      // The pipeline reports an abort as CANCELLED; the server's own reasons (shutting down, a body too
+      // slow) are what the client is told.
+      const reason: unknown = signal.reason;
+      if (signal.aborted && isIngestError(reason) && reason.code !== 'CANCELLED') {
+        if (reason.code === 'UPLOAD_TOO_SLOW') closeAfterResponse(request, reply);
+        return reason;
+      }
+      return err instanceof Error ? err : new IngestError('INTERNAL', String(err));
+    },
+  );
 }
 
 /** A client too slow to send its body is not waited on to read the rest: the socket goes once answered. */
