@@ -250,6 +250,12 @@ Environment (besides DATABASE_URL and the rest of the CLI's):
   INGEST_SLOW_STATEMENT            record statements slower than this for logs.slow_queries (default 500ms; 0: off)
   INGEST_ASYNC_THRESHOLD           uploads larger than this run as jobs: 202 + Location (default 256MB)
   INGEST_JOB_HEARTBEAT             a worker silent this long loses its job to another (default 30s)
+  INGEST_AUTH_ISSUER               sign-in: the identity provider's issuer; unset: only API keys authenticate
+  INGEST_AUTH_AUDIENCE             sign-in: the audience tokens must carry
+  INGEST_AUTH_JWKS_URL             sign-in: the provider's keys (default <issuer>/.well-known/jwks.json)
+  INGEST_AUTH_CLOCK_TOLERANCE      sign-in: seconds of clock skew allowed on exp and nbf (default 30)
+  INGEST_MAX_MEMBERS, INGEST_MAX_INVITATIONS, INGEST_MAX_CLIENTS, INGEST_MAX_API_KEYS: per-organization
+                                   bounds on people, clients and keys (README, Configuration)
   INGEST_MAX_COLUMNS, INGEST_MAX_HEADER_BYTES, INGEST_MAX_METRIC_ROWS, INGEST_MAX_INFLATED_BYTES,
   INGEST_MAX_INFLATION_RATIO, INGEST_INFLATION_RATIO_FLOOR: what one file may cost (README, Configuration)`,
     )
