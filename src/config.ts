@@ -72,8 +72,6 @@ export interface Config {
   jobHeartbeatMs: number;
   /** Uploads above this many bytes run as jobs (INGEST_ASYNC_THRESHOLD). */
   asyncThresholdBytes: number;
-  /** Months of activity-log partitions kept (INGEST_ACTIVITY_RETENTION). */
-  activityRetentionMonths: number;
   /** Sign-in through the identity provider (INGEST_AUTH_*); absent: only API keys authenticate. */
   auth?: AuthConfig;
   /** Bounds on members, invitations, clients and keys (INGEST_MAX_MEMBERS and the rest). */
@@ -155,7 +153,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     asyncThresholdBytes: env.INGEST_ASYNC_THRESHOLD
       ? parseEnvSize('INGEST_ASYNC_THRESHOLD', env.INGEST_ASYNC_THRESHOLD)
       : LIMITS.asyncThresholdBytes.default,
-    activityRetentionMonths: envInteger(env, 'INGEST_ACTIVITY_RETENTION', LIMITS.activityRetentionMonths),
     peopleLimits: {
       maxMembers: envInteger(env, 'INGEST_MAX_MEMBERS', PEOPLE_LIMITS.maxMembers),
       maxInvitations: envInteger(env, 'INGEST_MAX_INVITATIONS', PEOPLE_LIMITS.maxInvitations),

@@ -137,11 +137,6 @@ export const LIMITS = {
    * clients commonly hold an idle response. 0 makes every upload asynchronous.
    */
   asyncThresholdBytes: { default: 256 * 1024 * 1024, min: 0, max: Number.MAX_SAFE_INTEGER },
-  /**
-   * Months of logs.activity_log partitions kept (INGEST_ACTIVITY_RETENTION); older partitions are dropped
-   * by the daily retention schedule. 13 covers a year plus the month the year-ago comparison starts in.
-   */
-  activityRetentionMonths: { default: 13, min: 1, max: 1200 },
 } as const;
 
 /**
