@@ -4,9 +4,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { IngestError } from '../errors.js';
+import { isPidAlive } from '../pid-alive.js';
 import type { PostgresBinaries } from './binaries.js';
 import type { EmbeddedLayout } from './layout.js';
-import { type CommandResult, commandOutput, isPidAlive, runCommand } from './process.js';
+import { type CommandResult, commandOutput, runCommand } from './process.js';
 import { giveToRuntimeUser } from './run-as-root.js';
 
 /** The superuser initdb creates and the database ingest uses (created after the first start). */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IngestError } from '../errors.js';
-import { isPidAlive } from './process.js';
+import { isPidAlive } from '../pid-alive.js';
 
 // Starting a server that needs initdb takes a few seconds; a holder that has not finished in two
 // minutes is stuck, and the waiter says so instead of hanging forever.

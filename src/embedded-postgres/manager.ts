@@ -22,6 +22,7 @@ import { lstat, mkdir, readdir, readFile, rm, unlink, writeFile } from 'node:fs/
 import { join } from 'node:path';
 import { IngestError } from '../errors.js';
 import { type Logger, logger } from '../logger.js';
+import { isPidAlive } from '../pid-alive.js';
 import { type PostgresBinaries, usableBinaries } from './binaries.js';
 import {
   canConnect,
@@ -37,7 +38,7 @@ import {
 } from './cluster.js';
 import { type EmbeddedLayout, findLayout, prepareLayout } from './layout.js';
 import { withLockFile } from './lock-file.js';
-import { commandOutput, isPidAlive } from './process.js';
+import { commandOutput } from './process.js';
 
 /** A database to use: a connection string, and what to do when done with it. */
 export interface DatabaseHandle {

@@ -57,17 +57,6 @@ export function runCommand(
   });
 }
 
-/** True when a process with this pid exists (EPERM: it exists but belongs to another user). */
-export function isPidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The command's output for an error message: stderr, else stdout, trimmed. */
 export function commandOutput(result: CommandResult): string {
   return (result.stderr.trim() || result.stdout.trim()).slice(-4000);

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { isPidAlive } from '../pid-alive.js';
 
 /**
  * Names of spool files, which say which process wrote them, so a sweep can tell an orphan (its writer
@@ -36,15 +37,4 @@ export function spoolFileOwner(name: string): 'orphan' | 'live' | 'unknown' {
   const pid = Number(match[2]);
   if (pid === process.pid) return match[3] === PROCESS_TOKEN ? 'live' : 'orphan';
   return isPidAlive(pid) ? 'live' : 'orphan';
-}
-
-/** True when a process with this pid exists (EPERM: it exists but belongs to another user). */
-function isPidAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
