@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readmeBlock } from './support/readme-block.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const run = promisify(execFile);
@@ -19,15 +20,6 @@ afterAll(async () => {
   await t?.close();
   await rm(cwd, { recursive: true, force: true });
 });
-
-async function readmeBlock(name: string, language: string): Promise<string> {
-  const readme = await readFile('README.md', 'utf8');
-  const block = new RegExp(
-    `<!-- ${name}:start -->\\n\`\`\`${language}\\n([\\s\\S]*?)\`\`\`\\n<!-- ${name}:end -->`,
-  ).exec(readme);
-  if (!block) throw new Error(`README has no ${name} block`);
-  return block[1]!;
-}
 
 describe('"Dashboards" in the README', () => {
   it('runs the curl examples as written against a real server, then the SQL with psql', async () => {

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPeopleLimits } from '../src/config.js';
 import { ROLE_TABLE, ROLES, roleAllows } from '../src/domain/index.js';
 import { addMember } from '../src/people/index.js';
 import { TestIdentityProvider } from './support/identity-provider.js';
+import { readmeBlock } from './support/readme-block.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const run = promisify(execFile);
@@ -20,13 +20,6 @@ afterAll(async () => {
   await t?.close();
   await idp?.close();
 });
-
-async function readmeBlock(name: string): Promise<string> {
-  const readme = await readFile('README.md', 'utf8');
-  const block = new RegExp(`<!-- ${name}:start -->\\n([\\s\\S]*?)<!-- ${name}:end -->`).exec(readme);
-  if (!block) throw new Error(`README has no ${name} block`);
-  return block[1]!;
-}
 
 describe('the README\'s "Users and roles"', () => {
   it('prints the role table of src/domain/roles.ts', async () => {

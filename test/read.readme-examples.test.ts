@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest, materializeFile } from '../src/ingest/index.js';
 import { parseCsvWithPython, readWithPython } from './support/read-back.js';
+import { readmeBlock } from './support/readme-block.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const run = promisify(execFile);
@@ -31,15 +32,6 @@ afterAll(async () => {
   await t?.close();
   await rm(cwd, { recursive: true, force: true });
 });
-
-async function readmeBlock(name: string, language: string): Promise<string> {
-  const readme = await readFile('README.md', 'utf8');
-  const block = new RegExp(
-    `<!-- ${name}:start -->\\n\`\`\`${language}\\n([\\s\\S]*?)\`\`\`\\n<!-- ${name}:end -->`,
-  ).exec(readme);
-  if (!block) throw new Error(`README has no ${name} block`);
-  return block[1]!;
-}
 
 describe('"Querying your data" in the README', () => {
   it('runs the curl examples as written: rows, CSV rows, rejected rows and Parquet', async () => {
